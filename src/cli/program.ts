@@ -1,0 +1,16 @@
+import { Command } from 'commander';
+import { readPackageVersion } from './version.js';
+import { registerVersionCommand } from './version-command.js';
+
+/** The `vigil` command tree. A subcommand is registered here only once it works end to end. */
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description(
+      "Keeps running workloads' images scanned for known vulnerabilities (Trivy Operator compatible)",
+    )
+    .version(readPackageVersion(), '--version', 'print the version and exit')
+    .showHelpAfterError()
+    .exitOverride();
+  registerVersionCommand(program);
+  return program;
+}
