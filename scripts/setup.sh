@@ -24,6 +24,7 @@ if [ "$(cat node_modules/.vigil-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
 fi
 
 bash tools/build-control-plane.sh >/dev/null
+bash tools/build-bolt-check.sh >/dev/null
 
 log "compiling TypeScript"
 npx tsc -p tsconfig.json
