@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,6 +31,8 @@ export interface SpawnOptions {
 export interface Supervisor {
   readonly dir: string;
   spawn(name: string, file: string, args: string[], options?: SpawnOptions): SupervisedProcess;
+  /** The processes that have not exited yet. */
+  running(): SupervisedProcess[];
   stopAll(): Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export function createSupervisor(dir: string): Supervisor {
     'sh',
     [
       '-c',
-      'while kill -0 "$1" 2>/dev/null; do sleep 1; done; for g in $(cat "$2" 2>/dev/null); do kill -KILL -- "-$g" 2>/dev/null; done',
+      'while kill -0 "$1" 2>/dev/null; do sleep 1; done; for g in $(cat "$2" 2>/dev/null); do kill -s KILL -- "-$g" 2>/dev/null; done',
       'vigil-harness-watchdog',
       String(process.pid),
       groupsFile,
@@ -106,6 +108,7 @@ export function createSupervisor(dir: string): Supervisor {
       }
       return proc;
     },
+    running: () => [...running.values()],
     async stopAll() {
       stopped = true;
       await Promise.all([...running.values()].reverse().map((p) => p.stop()));
@@ -128,4 +131,13 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   if (!signal) return 0;
   const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
   return numbers[signal] ?? 1;
+}
+
+/** Whether a process is running (a zombie waiting to be reaped counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
