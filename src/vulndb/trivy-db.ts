@@ -1,0 +1,211 @@
+// Reads Trivy's vulnerability database (trivy-db schema 2) the way Trivy does (tdb:pkg/db/*.go): advisories
+// live at <root bucket>/<package>/<vulnerability id>, language ecosystems spread over several root buckets
+// sharing a "<eco>::" prefix, each root bucket's data source is in "data-source", and details per
+// vulnerability ID in "vulnerability".
+import { type BoltDb, type BoltOpenOptions, type BoltStats, type Bucket, openBolt } from './bolt/index.js';
+import { VulnDbError } from './errors.js';
+import { decodeAdvisory, decodeDataSource, decodeVulnerability, GoDecodeError } from './go-decode.js';
+import type { Advisory, DataSource, Vulnerability } from './trivy-types.js';
+
+export const DATA_SOURCE_BUCKET = 'data-source';
+export const VULNERABILITY_BUCKET = 'vulnerability';
+
+/** A raw stored value with the data source of the root bucket it came from (Trivy's db.Value). */
+export interface StoredValue {
+  rootBucket: string;
+  /** Undefined when the data-source bucket has no (decodable, non-empty) entry for rootBucket. */
+  source: DataSource | undefined;
+  content: Buffer;
+}
+
+export interface AdvisoryRecord {
+  /** Decoded as Trivy's GetAdvisories does: VulnerabilityID filled in, DataSource attached. */
+  advisory: Advisory;
+  /** The stored JSON, unchanged. */
+  raw: string;
+  rootBucket: string;
+}
+
+export interface VulnerabilityRecord {
+  vulnerability: Vulnerability;
+  raw: string;
+}
+
+export interface TrivyDbInfo {
+  path: string;
+  fileSize: number;
+  pageSize: number;
+  txid: bigint;
+  topLevelBuckets: string[];
+}
+
+export interface BucketCounts {
+  name: string;
+  /** Direct nested buckets (packages, for an advisory bucket). */
+  buckets: number;
+  /** Key/value pairs at any depth (advisories, for an advisory bucket). */
+  values: number;
+}
+
+export interface TrivyDb {
+  readonly path: string;
+  /**
+   * Trivy's ForEachAdvisory: every non-empty value under [...sources.slice(1), pkgName] of each root
+   * bucket named sources[0] — or, when sources[0] contains "::", of every root bucket starting with it —
+   * keyed by vulnerability ID. A later root bucket replaces an earlier one's entry for the same ID.
+   */
+  forEachAdvisory(sources: readonly string[], pkgName: string): Promise<Map<string, StoredValue>>;
+  /** Trivy's GetAdvisories(source, pkgName), keyed by vulnerability ID. */
+  getAdvisories(source: string, pkgName: string): Promise<Map<string, AdvisoryRecord>>;
+  /** The "vulnerability" bucket's entry (Trivy errors with "no vulnerability details" when missing). */
+  getVulnerability(id: string): Promise<VulnerabilityRecord | undefined>;
+  getDataSource(rootBucket: string): Promise<DataSource | undefined>;
+  /** A raw value at bucket path + key. */
+  get(bucketNames: readonly string[], key: string): Promise<Buffer | undefined>;
+  /** Names of all top-level buckets whose name starts with prefix (all when omitted), in byte order. */
+  rootBuckets(prefix?: string): Promise<string[]>;
+  info(): Promise<TrivyDbInfo>;
+  /** Walks one top-level bucket completely; cost grows with its size. */
+  countBucket(name: string): Promise<BucketCounts | undefined>;
+  /** Schema 1 kept metadata at trivy/metadata/data; schema 2 files have none (undefined). */
+  legacyMetadata(): Promise<unknown>;
+  stats(): BoltStats;
+  close(): Promise<void>;
+}
+
+export type TrivyDbOptions = BoltOpenOptions;
+
+export async function openTrivyDb(path: string, options: TrivyDbOptions = {}): Promise<TrivyDb> {
+  const db = await openBolt(path, options);
+  return createTrivyDb(db);
+}
+
+/** Wraps an open bbolt database; closing the TrivyDb closes it. */
+export function createTrivyDb(db: BoltDb): TrivyDb {
+  function decodeError(what: string, error: unknown): VulnDbError {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new VulnDbError('VULNDB_DECODE', `${db.path}: cannot decode ${what}: ${detail}`, { cause: error });
+  }
+
+  async function rootBuckets(prefix?: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const entry of prefix === undefined ? db.root.entries() : db.root.scan(prefix)) {
+      names.push(entry.key.toString('utf8'));
+    }
+    return names;
+  }
+
+  async function getDataSource(rootBucket: string): Promise<DataSource | undefined> {
+    const raw = await (await db.bucket(DATA_SOURCE_BUCKET))?.get(rootBucket);
+    if (raw === undefined) return undefined;
+    try {
+      const source = decodeDataSource(raw.toString('utf8'));
+      return Object.values(source).some((v) => v !== '') ? source : undefined;
+    } catch (error) {
+      // Trivy only logs a broken data source at debug level and carries on without it.
+      if (error instanceof GoDecodeError) return undefined;
+      throw error;
+    }
+  }
+
+  async function forEachAdvisory(
+    sources: readonly string[],
+    pkgName: string,
+  ): Promise<Map<string, StoredValue>> {
+    const [rootName, ...nested] = [...sources, pkgName];
+    if (rootName === undefined || sources.length === 0) throw new TypeError('forEachAdvisory needs a source');
+    const roots = rootName.includes('::') ? await rootBuckets(rootName) : [rootName];
+    const values = new Map<string, StoredValue>();
+    for (const rootBucket of roots) {
+      const root = await db.bucket(rootBucket);
+      if (root === undefined) continue;
+      const source = await getDataSource(rootBucket);
+      const bucket = await root.bucket(...nested);
+      if (bucket === undefined) continue;
+      for await (const entry of bucket.entries()) {
+        if (entry.value === undefined || entry.value.length === 0) continue;
+        values.set(entry.key.toString('utf8'), { rootBucket, source, content: entry.value });
+      }
+    }
+    return values;
+  }
+
+  return {
+    path: db.path,
+    forEachAdvisory,
+    async getAdvisories(source, pkgName) {
+      const stored = await forEachAdvisory([source], pkgName);
+      const result = new Map<string, AdvisoryRecord>();
+      for (const [id, value] of stored) {
+        const raw = value.content.toString('utf8');
+        let advisory: Advisory;
+        try {
+          advisory = decodeAdvisory(raw);
+        } catch (error) {
+          throw decodeError(
+            `advisory ${id} of package ${JSON.stringify(pkgName)} in ${JSON.stringify(value.rootBucket)}`,
+            error,
+          );
+        }
+        advisory.VulnerabilityID = id;
+        if (value.source !== undefined) advisory.DataSource = value.source;
+        result.set(id, { advisory, raw, rootBucket: value.rootBucket });
+      }
+      return result;
+    },
+    async getVulnerability(id) {
+      const raw = await (await db.bucket(VULNERABILITY_BUCKET))?.get(id);
+      if (raw === undefined) return undefined;
+      const text = raw.toString('utf8');
+      try {
+        return { vulnerability: decodeVulnerability(text), raw: text };
+      } catch (error) {
+        throw decodeError(`vulnerability ${id}`, error);
+      }
+    },
+    getDataSource,
+    async get(bucketNames, key) {
+      const bucket = await db.bucket(...bucketNames);
+      return bucket?.get(key);
+    },
+    rootBuckets,
+    async info() {
+      const stats = db.stats();
+      return {
+        path: db.path,
+        fileSize: stats.fileSize,
+        pageSize: stats.pageSize,
+        txid: stats.txid,
+        topLevelBuckets: await rootBuckets(),
+      };
+    },
+    async countBucket(name) {
+      const bucket = await db.bucket(name);
+      if (bucket === undefined) return undefined;
+      let buckets = 0;
+      let values = 0;
+      const walk = async (b: Bucket, depth: number): Promise<void> => {
+        for await (const entry of b.entries()) {
+          if (entry.bucket === undefined) values++;
+          else {
+            if (depth === 0) buckets++;
+            await walk(entry.bucket, depth + 1);
+          }
+        }
+      };
+      await walk(bucket, 0);
+      return { name, buckets, values };
+    },
+    async legacyMetadata() {
+      const raw = await (await db.bucket('trivy', 'metadata'))?.get('data');
+      if (raw === undefined) return undefined;
+      try {
+        return JSON.parse(raw.toString('utf8'));
+      } catch (error) {
+        throw decodeError('the legacy trivy/metadata/data entry', error);
+      }
+    },
+    stats: () => db.stats(),
+    close: () => db.close(),
+  };
+}
