@@ -1,5 +1,5 @@
 /** Which part of an input was rejected. */
-export type VersionErrorCode = 'INVALID_VERSION' | 'INVALID_CONSTRAINT';
+export type VersionErrorCode = 'INVALID_VERSION' | 'INVALID_CONSTRAINT' | 'UNSUPPORTED_ECOSYSTEM';
 
 /**
  * The one error type of the version boundary: a version or constraint string that a scheme cannot read.
@@ -14,7 +14,9 @@ export class VersionError extends Error {
   constructor(code: VersionErrorCode, scheme: string, input: string, reason: string, cause?: unknown) {
     const what = code === 'INVALID_VERSION' ? 'version' : 'constraint';
     super(
-      `invalid ${scheme} ${what} ${JSON.stringify(input)}: ${reason}`,
+      code === 'UNSUPPORTED_ECOSYSTEM'
+        ? `no version scheme for ecosystem ${JSON.stringify(input)}: ${reason}`
+        : `invalid ${scheme} ${what} ${JSON.stringify(input)}: ${reason}`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'VersionError';
