@@ -54,20 +54,29 @@ function mapOf<T>(element: Decoder<T>, zero: T, goType: string): Decoder<Record<
   };
 }
 
-function struct<T>(goType: string, fields: { [K in keyof T]-?: Decoder<T[K]> }): Decoder<Partial<T>> {
-  const names = Object.keys(fields) as (keyof T & string)[];
-  const folded = new Map(names.map((n) => [n.toLowerCase(), n]));
+function struct<T>(
+  goType: string,
+  fields: { [K in keyof T]-?: Decoder<T[K]> },
+  zero: () => Partial<T> = () => ({}),
+): Decoder<Partial<T>> {
+  type Field = { name: keyof T & string; decode: Decoder<unknown> };
+  const exact = new Map<string, Field>();
+  for (const name of Object.keys(fields) as (keyof T & string)[]) {
+    exact.set(name, { name, decode: fields[name] as Decoder<unknown> });
+  }
+  const folded = new Map([...exact.values()].map((f) => [f.name.toLowerCase(), f]));
   return (value, at) => {
     if (value === null) return undefined;
     if (typeof value !== 'object' || Array.isArray(value)) throw typeError(value, at, goType);
-    const out: Partial<T> = {};
-    for (const [key, v] of Object.entries(value)) {
-      const name = key in fields ? (key as keyof T & string) : folded.get(key.toLowerCase());
-      if (name === undefined) continue;
-      const decoded = fields[name](v, `${goType}.${name}`);
-      if (decoded !== undefined) out[name] = decoded;
+    const out = zero() as Record<string, unknown>;
+    const object = value as Record<string, unknown>;
+    for (const key in object) {
+      const field = exact.get(key) ?? folded.get(key.toLowerCase());
+      if (field === undefined) continue;
+      const decoded = field.decode(object[key], `${goType}.${field.name}`);
+      if (decoded !== undefined) out[field.name] = decoded;
     }
-    return out;
+    return out as Partial<T>;
   };
 }
 
@@ -83,26 +92,27 @@ const time: Decoder<string> = (value, at) => {
 
 const dataSource = struct<DataSource>('types.DataSource', { ID: str, Name: str, URL: str, BaseID: str });
 
-const advisoryFields = struct<Advisory>('types.Advisory', {
-  VulnerabilityID: str,
-  VendorIDs: strings,
-  OSes: strings,
-  Arches: strings,
-  Status: int,
-  Severity: int,
-  FixedVersion: str,
-  AffectedVersion: str,
-  VulnerableVersions: strings,
-  PatchedVersions: strings,
-  UnaffectedVersions: strings,
-  DataSource: dataSource,
-  Custom: anyValue,
-});
+const advisoryFields = struct<Advisory>(
+  'types.Advisory',
+  {
+    VulnerabilityID: str,
+    VendorIDs: strings,
+    OSes: strings,
+    Arches: strings,
+    Status: int,
+    Severity: int,
+    FixedVersion: str,
+    AffectedVersion: str,
+    VulnerableVersions: strings,
+    PatchedVersions: strings,
+    UnaffectedVersions: strings,
+    DataSource: dataSource,
+    Custom: anyValue,
+  },
+  () => ({ VulnerabilityID: '', Status: 0, Severity: 0 }),
+);
 
-const advisory: Decoder<Advisory> = (value, at) => {
-  const fields = advisoryFields(value, at);
-  return fields === undefined ? undefined : { VulnerabilityID: '', Status: 0, Severity: 0, ...fields };
-};
+const advisory = advisoryFields as Decoder<Advisory>;
 
 const advisories = struct<Advisories>('types.Advisories', {
   FixedVersion: str,

@@ -95,7 +95,35 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
     return names;
   }
 
-  async function getDataSource(rootBucket: string): Promise<DataSource | undefined> {
+  // The file never changes while open: the root buckets of an ecosystem prefix are listed once.
+  const prefixRoots = new Map<string, Promise<string[]>>();
+
+  function rootBucketsCached(prefix: string): Promise<string[]> {
+    let names = prefixRoots.get(prefix);
+    if (names === undefined) {
+      if (prefixRoots.size >= 4096) prefixRoots.clear(); // prefixes come from callers: keep it bounded
+      names = rootBuckets(prefix);
+      prefixRoots.set(prefix, names);
+      names.catch(() => prefixRoots.delete(prefix));
+    }
+    return names;
+  }
+
+  // Likewise each root bucket's data source is decoded once.
+  const dataSources = new Map<string, Promise<DataSource | undefined>>();
+
+  function getDataSource(rootBucket: string): Promise<DataSource | undefined> {
+    let source = dataSources.get(rootBucket);
+    if (source === undefined) {
+      if (dataSources.size >= 4096) dataSources.clear(); // names come from callers: keep it bounded
+      source = readDataSource(rootBucket);
+      dataSources.set(rootBucket, source);
+      source.catch(() => dataSources.delete(rootBucket));
+    }
+    return source;
+  }
+
+  async function readDataSource(rootBucket: string): Promise<DataSource | undefined> {
     const raw = await (await db.bucket(DATA_SOURCE_BUCKET))?.get(rootBucket);
     if (raw === undefined) return undefined;
     try {
@@ -108,23 +136,28 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
     }
   }
 
-  async function forEachAdvisory(
+  /**
+   * ForEachAdvisory's walk; `make` turns each non-empty value (a view into a cached page, valid only
+   * during the call) into what the map holds.
+   */
+  async function collect<T>(
     sources: readonly string[],
     pkgName: string,
-  ): Promise<Map<string, StoredValue>> {
+    make: (value: Buffer, rootBucket: string, source: DataSource | undefined) => T,
+  ): Promise<Map<string, T>> {
     const [rootName, ...nested] = [...sources, pkgName];
     if (rootName === undefined || sources.length === 0) throw new TypeError('forEachAdvisory needs a source');
-    const roots = rootName.includes('::') ? await rootBuckets(rootName) : [rootName];
-    const values = new Map<string, StoredValue>();
+    const roots = rootName.includes('::') ? await rootBucketsCached(rootName) : [rootName];
+    const values = new Map<string, T>();
     for (const rootBucket of roots) {
       const root = await db.bucket(rootBucket);
       if (root === undefined) continue;
       const source = await getDataSource(rootBucket);
       const bucket = await root.bucket(...nested);
       if (bucket === undefined) continue;
-      for await (const entry of bucket.entries()) {
+      for (const entry of await bucket.list({ views: true })) {
         if (entry.value === undefined || entry.value.length === 0) continue;
-        values.set(entry.key.toString('utf8'), { rootBucket, source, content: entry.value });
+        values.set(entry.key.toString('utf8'), make(entry.value, rootBucket, source));
       }
     }
     return values;
@@ -132,12 +165,24 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
 
   return {
     path: db.path,
-    forEachAdvisory,
+    forEachAdvisory(sources, pkgName) {
+      return collect(sources, pkgName, (value, rootBucket, source) => ({
+        rootBucket,
+        source,
+        content: Buffer.from(value),
+      }));
+    },
     async getAdvisories(source, pkgName) {
-      const stored = await forEachAdvisory([source], pkgName);
+      // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID is
+      // decoded.
+      const stored = await collect([source], pkgName, (value, rootBucket, dataSource) => ({
+        raw: value.toString('utf8'),
+        rootBucket,
+        source: dataSource,
+      }));
       const result = new Map<string, AdvisoryRecord>();
       for (const [id, value] of stored) {
-        const raw = value.content.toString('utf8');
+        const { raw } = value;
         let advisory: Advisory;
         try {
           advisory = decodeAdvisory(raw);
@@ -148,7 +193,7 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
           );
         }
         advisory.VulnerabilityID = id;
-        if (value.source !== undefined) advisory.DataSource = value.source;
+        if (value.source !== undefined) advisory.DataSource = { ...value.source };
         result.set(id, { advisory, raw, rootBucket: value.rootBucket });
       }
       return result;

@@ -41,7 +41,11 @@ before(async () => {
 function page(bytes: Buffer, pgid: number): TreePage {
   const overflow = bytes.readUInt32LE(pgid * PAGE + 12);
   const buf = bytes.subarray(pgid * PAGE, (pgid + 1 + overflow) * PAGE);
-  return parseTreePage(buf, pgid, { path: 'test', pageCount: bytes.length / PAGE, where: `page ${pgid}` });
+  return parseTreePage(buf, pgid, {
+    path: 'test',
+    pageCount: bytes.length / PAGE,
+    where: () => `page ${pgid}`,
+  });
 }
 
 function rootPgid(bytes: Buffer): number {

@@ -8,16 +8,45 @@ export interface ByteLru<V> {
   readonly size: number;
 }
 
+interface Entry<V> {
+  value: V;
+  bytes: number;
+  /** Clock value of the last use. */
+  used: number;
+  /** Clock value when the entry took its place in insertion order. */
+  placed: number;
+}
+
+/**
+ * Approximate LRU ("second chance"): a hit only stamps the entry, so the hot path does not reorder the
+ * Map. Eviction walks from the oldest placement and moves entries used since then to the back instead
+ * of evicting them.
+ */
 export function createByteLru<V>(maxBytes: number): ByteLru<V> {
-  // A Map iterates in insertion order; re-inserting on every hit keeps the least recent entry first.
-  const entries = new Map<number, { value: V; bytes: number }>();
+  const entries = new Map<number, Entry<V>>();
   let total = 0;
+  let clock = 0;
+
+  /** Evicts until within budget, never the entry just stored under `keep`. */
+  function evict(keep: number): void {
+    for (const [key, entry] of entries) {
+      if (total <= maxBytes) return;
+      if (key === keep) continue;
+      entries.delete(key);
+      if (entry.used > entry.placed) {
+        entry.placed = ++clock;
+        entries.set(key, entry);
+      } else {
+        total -= entry.bytes;
+      }
+    }
+  }
+
   return {
     get(key) {
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
-      entries.delete(key);
-      entries.set(key, entry);
+      entry.used = ++clock;
       return entry.value;
     },
     set(key, value, bytes) {
@@ -27,13 +56,12 @@ export function createByteLru<V>(maxBytes: number): ByteLru<V> {
         total -= old.bytes;
       }
       if (bytes > maxBytes) return;
-      entries.set(key, { value, bytes });
+      const now = ++clock;
+      entries.set(key, { value, bytes, used: now, placed: now });
       total += bytes;
-      for (const [oldest, entry] of entries) {
-        if (total <= maxBytes) break;
-        entries.delete(oldest);
-        total -= entry.bytes;
-      }
+      // Map iteration also visits entries moved to the back during it, now unused since placement, so
+      // one pass always ends under the budget.
+      if (total > maxBytes) evict(key);
     },
     clear() {
       entries.clear();

@@ -36,8 +36,16 @@ export interface PageStore {
   readonly pageSize: number;
   readonly pageCount: number;
   readonly meta: Meta;
-  /** A validated branch or leaf page; synchronous when cached. `where` names the referrer for errors. */
-  page(pgid: number, where: string): TreePage | Promise<TreePage>;
+  /**
+   * A validated branch or leaf page; synchronous when cached. `where` names the referrer, and is only
+   * called to build an error message.
+   */
+  page(pgid: number, where: () => string): TreePage | Promise<TreePage>;
+  /**
+   * The parsed page image of the inline bucket stored in element `index` of leaf `parent`, cached like
+   * pages (keyed by parent and index) so that hot small buckets are not re-parsed on every lookup.
+   */
+  inlinePage(parent: TreePage, index: number, image: Buffer, where: () => string): TreePage;
   stats(): PageStoreStats;
   close(): Promise<void>;
 }
@@ -191,7 +199,7 @@ async function initStore(path: string, fh: FileHandle, cacheMaxBytes: number): P
       const whole = await readAt((pgid + 1) * pageSize, total - pageSize, buf, pageSize);
       if (whole.length < total) throw truncated(path, `${where} ends past the end of the file`);
     }
-    return parseTreePage(buf, pgid, { path, pageCount, where });
+    return parseTreePage(buf, pgid, { path, pageCount, where: () => where });
   }
 
   function closedError(): BoltError {
@@ -206,7 +214,10 @@ async function initStore(path: string, fh: FileHandle, cacheMaxBytes: number): P
     page(pgid, where) {
       if (closed) throw closedError();
       if (!(Number.isInteger(pgid) && pgid >= 2 && pgid < pageCount)) {
-        throw corrupt(path, `${where} refers to page ${pgid}, outside the file's pages 2..${pageCount - 1}`);
+        throw corrupt(
+          path,
+          `${where()} refers to page ${pgid}, outside the file's pages 2..${pageCount - 1}`,
+        );
       }
       const cached = cache.get(pgid);
       if (cached !== undefined) {
@@ -229,6 +240,23 @@ async function initStore(path: string, fh: FileHandle, cacheMaxBytes: number): P
       );
       inflight.set(pgid, promise);
       return promise;
+    },
+    inlinePage(parent, index, image, where) {
+      if (closed) throw closedError();
+      // Parent ids are >= 2 (inline pages of inline pages have id 0 and are not cached): negative keys
+      // never collide with page ids.
+      const key = parent.id >= 2 ? -(parent.id * 65536 + index) : undefined;
+      if (key !== undefined) {
+        const cached = cache.get(key);
+        if (cached !== undefined) {
+          hits++;
+          return cached;
+        }
+      }
+      // A copy, so a cached inline page never pins its (possibly evicted) parent page.
+      const page = parseTreePage(Buffer.from(image), 0, { path, pageCount, where });
+      if (key !== undefined) cache.set(key, page, page.bytes);
+      return page;
     },
     stats() {
       return {

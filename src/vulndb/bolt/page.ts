@@ -33,27 +33,27 @@ export interface PageContext {
   path: string;
   /** Pages [0, pageCount) exist; branch children must point inside [2, pageCount). */
   pageCount: number;
-  /** How to name this page in an error message. */
-  where: string;
+  /** How to name this page in an error message (built only when there is an error). */
+  where: () => string;
 }
 
 /** Parses and validates a tree page image (the whole page, overflow included). */
 export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePage {
   if (buf.length < PAGE_HEADER_SIZE) {
-    throw corrupt(ctx.path, `${ctx.where} is ${buf.length} bytes, shorter than a page header`);
+    throw corrupt(ctx.path, `${ctx.where()} is ${buf.length} bytes, shorter than a page header`);
   }
   const pageFlags = buf.readUInt16LE(8);
   const count = buf.readUInt16LE(10);
   if (pageFlags !== FLAG_BRANCH && pageFlags !== FLAG_LEAF) {
     throw corrupt(
       ctx.path,
-      `${ctx.where} has page flags 0x${pageFlags.toString(16)} where a branch or leaf page was expected`,
+      `${ctx.where()} has page flags 0x${pageFlags.toString(16)} where a branch or leaf page was expected`,
     );
   }
   const isLeaf = pageFlags === FLAG_LEAF;
-  if (!isLeaf && count === 0) throw corrupt(ctx.path, `${ctx.where} is a branch page with no elements`);
+  if (!isLeaf && count === 0) throw corrupt(ctx.path, `${ctx.where()} is a branch page with no elements`);
   if (PAGE_HEADER_SIZE + count * ELEMENT_SIZE > buf.length) {
-    throw corrupt(ctx.path, `${ctx.where} claims ${count} elements, more than fit in ${buf.length} bytes`);
+    throw corrupt(ctx.path, `${ctx.where()} claims ${count} elements, more than fit in ${buf.length} bytes`);
   }
   const offsets = new Uint32Array(count * 4);
   const flags = isLeaf ? new Uint8Array(count) : new Uint8Array(0);
@@ -69,10 +69,13 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
       keyLen = buf.readUInt32LE(elem + 8);
       valLen = buf.readUInt32LE(elem + 12);
       if ((elemFlags & ~LEAF_FLAG_BUCKET) !== 0) {
-        throw corrupt(ctx.path, `${ctx.where} element ${i} has unknown flags 0x${elemFlags.toString(16)}`);
+        throw corrupt(ctx.path, `${ctx.where()} element ${i} has unknown flags 0x${elemFlags.toString(16)}`);
       }
       if ((elemFlags & LEAF_FLAG_BUCKET) !== 0 && valLen < BUCKET_HEADER_SIZE) {
-        throw corrupt(ctx.path, `${ctx.where} element ${i} is a bucket whose header is only ${valLen} bytes`);
+        throw corrupt(
+          ctx.path,
+          `${ctx.where()} element ${i} is a bucket whose header is only ${valLen} bytes`,
+        );
       }
       flags[i] = elemFlags;
     } else {
@@ -82,13 +85,13 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
       if (child < 2n || child >= BigInt(ctx.pageCount)) {
         throw corrupt(
           ctx.path,
-          `${ctx.where} element ${i} points to page ${child}, outside the file's pages 2..${ctx.pageCount - 1}`,
+          `${ctx.where()} element ${i} points to page ${child}, outside the file's pages 2..${ctx.pageCount - 1}`,
         );
       }
       children[i] = Number(child);
     }
     if (keyPos + keyLen + valLen > buf.length) {
-      throw corrupt(ctx.path, `${ctx.where} element ${i} extends past the end of the page`);
+      throw corrupt(ctx.path, `${ctx.where()} element ${i} extends past the end of the page`);
     }
     offsets[i * 4] = keyPos;
     offsets[i * 4 + 1] = keyLen;
@@ -103,7 +106,8 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
         keyPos,
         keyPos + keyLen,
       );
-      if (order <= 0) throw corrupt(ctx.path, `${ctx.where} keys are not in ascending order at element ${i}`);
+      if (order <= 0)
+        throw corrupt(ctx.path, `${ctx.where()} keys are not in ascending order at element ${i}`);
     }
   }
   return {
@@ -132,10 +136,36 @@ export function isBucketAt(page: TreePage, i: number): boolean {
   return ((page.flags[i] ?? 0) & LEAF_FLAG_BUCKET) !== 0;
 }
 
-/** Sign of (key at i) − target, in bbolt's byte order. */
+/**
+ * Sign of (key at i) − target, in bbolt's byte order. A plain loop: keys are short, and Buffer.compare
+ * with offsets costs more in argument checks than the comparison itself.
+ */
 export function compareAt(page: TreePage, i: number, target: Uint8Array): number {
+  const buf = page.buf;
   const pos = page.offsets[i * 4]!;
-  return page.buf.compare(target, 0, target.length, pos, pos + page.offsets[i * 4 + 1]!);
+  const len = page.offsets[i * 4 + 1]!;
+  const n = Math.min(len, target.length);
+  for (let j = 0; j < n; j++) {
+    const d = buf[pos + j]! - target[j]!;
+    if (d !== 0) return d;
+  }
+  return len - target.length;
+}
+
+/** A copy of the key at i (not a view: the page belongs to the cache). */
+export function copyKeyAt(page: TreePage, i: number): Buffer {
+  return copyRange(page.buf, page.offsets[i * 4]!, page.offsets[i * 4 + 1]!);
+}
+
+/** A copy of the value at i. */
+export function copyValueAt(page: TreePage, i: number): Buffer {
+  return copyRange(page.buf, page.offsets[i * 4 + 2]!, page.offsets[i * 4 + 3]!);
+}
+
+function copyRange(buf: Buffer, pos: number, len: number): Buffer {
+  const out = Buffer.allocUnsafe(len);
+  buf.copy(out, 0, pos, pos + len);
+  return out;
 }
 
 /** First element index whose key is >= target (count when none is). */

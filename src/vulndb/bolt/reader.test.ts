@@ -152,6 +152,32 @@ describe('lookups, iteration and prefix scans', async () => {
     }
   });
 
+  test('list() returns what entries() yields, as copies or as views', async () => {
+    const db = await openBolt(file);
+    try {
+      const debian = (await db.bucket('debian 12'))!;
+      const iterated = await collect(debian.entries({ prefix: 'pkg-012' }));
+      const listed = (await debian.list({ prefix: 'pkg-012' })).map((e) => `${e.key}/`);
+      assert.deepEqual(listed, iterated);
+      assert.equal(listed.length, 100);
+      const pkg = (await db.bucket('debian 12', 'pkg-00042'))!;
+      const copies = await pkg.list();
+      const views = await pkg.list({ views: true });
+      assert.deepEqual(
+        views.map((e) => `${e.key}=${e.value}`),
+        copies.map((e) => `${e.key}=${e.value}`),
+      );
+      assert.deepEqual(
+        copies.map((e) => e.key.toString()),
+        ['CVE-2023-42', 'CVE-2024-42'],
+      );
+      copies[0]!.value!.fill(0); // copies are the caller's own
+      assert.equal((await pkg.get('CVE-2023-42'))?.toString(), '{}');
+    } finally {
+      await db.close();
+    }
+  });
+
   test('string keys are UTF-8 and binary keys with 0x00 and 0xff bytes work', async () => {
     const root = createMemoryBucket();
     const b = root.bucket('ünïcode');
