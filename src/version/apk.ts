@@ -1,6 +1,6 @@
 /**
  * Alpine package versions, ordered as apk-tools orders them (src/version.c). Trivy reads them with
- * knqyf263/go-apk-version for Alpine, Wolfi and Chainguard.
+ * knqyf263/go-apk-version (pinned by Trivy at commit 041fdbb8563f) for Alpine, Wolfi and Chainguard.
  *
  * A version is a sequence of tokens: numbers separated by dots, at most one lower-case letter right after a
  * number, suffixes `_alpha`, `_beta`, `_pre`, `_rc` (before the release) and `_cvs`, `_svn`, `_git`, `_hg`,
@@ -8,8 +8,9 @@
  * zeros is compared as a fraction (1.01 < 1.1); a quirk of that rule, shared by apk-tools and go-apk-version,
  * is that a zero component followed by a suffix sorts after the bare version (1.0_rc1 > 1.0, 1.2_rc1 < 1.2).
  * Like apk-tools, comparison also works on strings that break these rules (it compares up to the first bad
- * token); `validate` rejects them. Where go-apk-version is more lenient than apk-tools (`_b`, `-1` for `-r1`),
- * Vigil follows go-apk-version so that it finds what Trivy finds.
+ * token); `validate` rejects them. Where go-apk-version departs from apk-tools (any character after `-` is
+ * taken as the `r`; a suffix cut off by the end, as in `1_`, is lower than anything), Vigil follows
+ * go-apk-version so that it finds what Trivy finds.
  */
 import { invalidVersion } from './errors.js';
 import { isAsciiDigit } from './numeric.js';
@@ -29,8 +30,7 @@ const SUFFIX_NO = 4;
 const REVISION_NO = 5;
 const END = 6;
 
-// go-apk-version, which Trivy uses, also knows `_b` as the latest pre-release suffix (apk-tools rejects it).
-const PRE_SUFFIXES = ['alpha', 'beta', 'pre', 'rc', 'b'];
+const PRE_SUFFIXES = ['alpha', 'beta', 'pre', 'rc'];
 const POST_SUFFIXES = ['cvs', 'svn', 'git', 'hg', 'p'];
 
 function isLower(code: number): boolean {
@@ -83,6 +83,12 @@ function advanceKind(cursor: Cursor): void {
 function takeToken(cursor: Cursor): bigint {
   const { text } = cursor;
   if (cursor.pos >= text.length) {
+    // go-apk-version reads a suffix that is cut off by the end ("1_") as an invalid one, lower than any
+    // value (apk-tools would read it as 0).
+    if (cursor.kind === SUFFIX) {
+      cursor.kind = INVALID;
+      return -1n;
+    }
     cursor.kind = END;
     return 0n;
   }

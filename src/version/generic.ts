@@ -10,14 +10,16 @@
  * sorts before its release, identifiers compare as in SemVer (numbers numerically and below words); build
  * metadata is ignored. A pre-release identifier `x`, `X` or `*` is a wildcard equal to any pre-release.
  *
- * Constraints (go-version's syntax, as Trivy's advisories use it, e.g. ">= 2.0.0, <= 2.9.10.3" or
- * "< 1.0 || = 2.0"): `||` separates alternatives; within one, every `operator version` found is AND-ed, and
- * text between them (commas, spaces, anything else) is ignored; an alternative with none is an error.
+ * Constraints (go-version v0.0.1's syntax, as Trivy's advisories use it, e.g. ">= 2.0.0, <= 2.9.10.3" or
+ * "< 1.0 || = 2.0"): `||` separates alternatives; within one, `operator version` comparators separated by
+ * whitespace and/or a comma are AND-ed (read as grammar.ts describes); anything else, or an empty
+ * alternative, is an error.
  * Operators: `=`/`==`/none (equal), `!=`, `<`, `<=`/`=<`, `>`, `>=`/`=>`, `~>` (pessimistic, like RubyGems:
  * ~>1.2 := >=1.2 <2, ~>1.2.3 := >=1.2.3 <1.3), `~` (tilde: ~1.2.3 := >=1.2.3 <1.3.0, ~1.2 := >=1.2 <1.3) and
  * `^` (caret: below the next bump of the leftmost non-zero segment). Pre-releases are never excluded.
  */
 import { invalidConstraint, invalidVersion } from './errors.js';
+import { compileGrammar, isWellFormed, pickComparators } from './grammar.js';
 import { compareBigInt, compareStrings } from './numeric.js';
 import { type Ordering, type VersionScheme, validatorsFrom } from './types.js';
 
@@ -48,9 +50,6 @@ const VERSION_RE = new RegExp(`^${VERSION_SOURCE}$`);
 // Longest first: a shorter operator that is a prefix of a longer one can never be followed by a version.
 const OPERATORS = ['~>', '>=', '=>', '<=', '=<', '==', '!=', '>', '<', '=', '~', '^', ''] as const;
 export type GenericOperator = (typeof OPERATORS)[number];
-const OPERATOR_SOURCE = OPERATORS.map((op) => op.replace(/[\^$\\.*+?()[\]{}|]/g, '\\$&')).join('|');
-// go-version's whitespace class is Go's \s: space, \t, \n, \f, \r.
-const CONSTRAINT_SOURCE = `(${OPERATOR_SOURCE})[ \\t\\n\\f\\r]*(${VERSION_SOURCE})`;
 
 function identifier(text: string): Identifier {
   if (/^[0-9]+$/.test(text)) {
@@ -158,21 +157,25 @@ export interface GenericComparator {
   readonly version: GenericVersion;
 }
 
+const GRAMMAR = compileGrammar({ operators: OPERATORS, version: VERSION_SOURCE });
+
 /** Reads a constraint in go-version's syntax (see the module comment) into alternatives of comparators. */
 export function parseGenericConstraint(constraint: string, scheme = SCHEME): GenericComparator[][] {
   return constraint.split('||').map((alternative) => {
-    const found = [...alternative.matchAll(new RegExp(CONSTRAINT_SOURCE, 'g'))].map((m) => {
-      const text = m[2] ?? '';
-      return { operator: (m[1] ?? '') as GenericOperator, text, version: parseGeneric(text, scheme) };
-    });
-    if (found.length === 0) {
+    if (!isWellFormed(GRAMMAR, alternative)) {
       throw invalidConstraint(
         scheme,
         constraint,
-        `no "operator version" in ${JSON.stringify(alternative.trim())}`,
+        `${JSON.stringify(alternative.trim())} is not a list of comparators`,
       );
     }
-    return found;
+    const picked = pickComparators(GRAMMAR, alternative);
+    if (picked.length === 0) throw invalidConstraint(scheme, constraint, 'an alternative is empty');
+    return picked.map((p) => ({
+      operator: p.operator as GenericOperator,
+      text: p.version,
+      version: parseGeneric(p.version, scheme),
+    }));
   });
 }
 

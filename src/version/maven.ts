@@ -18,6 +18,7 @@
  * range `[v]` compares against `v` without its last character (`[1.2.3]` is `[1.2.]`, i.e. 1.2).
  */
 import { invalidConstraint, invalidVersion } from './errors.js';
+import { compileGrammar, isWellFormed, pickComparators } from './grammar.js';
 import { compareBigInt, compareStrings } from './numeric.js';
 import { holds, type Relation } from './relational.js';
 import { type Ordering, type VersionScheme, validatorsFrom } from './types.js';
@@ -69,6 +70,10 @@ function isDigitChar(c: string): boolean {
 
 export function parseMaven(input: string): ListItem {
   if (input.trim() === '') throw invalidVersion(SCHEME, input, 'it is empty');
+  return parseItems(input);
+}
+
+function parseItems(input: string): ListItem {
   const text = input.toLowerCase();
   const root: ListItem = { kind: 'list', items: [] };
   const stack: ListItem[] = [root];
@@ -150,19 +155,20 @@ export function compareMaven(a: string, b: string): Ordering {
 }
 
 // Operator constraints.
-const OPERATORS: ReadonlyArray<readonly [string, Relation]> = [
-  ['>=', '>='],
-  ['=>', '>='],
-  ['<=', '<='],
-  ['=<', '<='],
-  ['==', '='],
-  ['!=', '!='],
-  ['>', '>'],
-  ['<', '<'],
-  ['=', '='],
-];
-const WS = /[ \t\n\f\r]*/y;
-const OPERAND = /[0-9A-Za-z~_.+-]+/y;
+const OPERATORS = ['>=', '=>', '<=', '=<', '==', '!=', '>', '<', '=', ''];
+const RELATIONS: Readonly<Record<string, Relation>> = {
+  '>=': '>=',
+  '=>': '>=',
+  '<=': '<=',
+  '=<': '<=',
+  '==': '=',
+  '!=': '!=',
+  '>': '>',
+  '<': '<',
+  '=': '=',
+  '': '=',
+};
+const GRAMMAR = compileGrammar({ operators: OPERATORS, version: '[0-9A-Za-z~_.+-]+' });
 
 interface Bound {
   readonly relation: Relation;
@@ -172,32 +178,19 @@ interface Bound {
 function parseOperatorConstraint(constraint: string): Bound[][] | undefined {
   const alternatives: Bound[][] = [];
   for (const alternative of constraint.split('||')) {
-    const bounds: Bound[] = [];
-    let pos = 0;
-    const skip = () => {
-      WS.lastIndex = pos;
-      WS.exec(alternative);
-      pos = WS.lastIndex;
-    };
-    skip();
-    while (pos < alternative.length) {
-      const [spelling, relation] = OPERATORS.find(([op]) => alternative.startsWith(op, pos)) ?? ['', '='];
-      pos += spelling.length;
-      skip();
-      OPERAND.lastIndex = pos;
-      const m = OPERAND.exec(alternative);
-      if (m === null) return undefined;
-      pos = OPERAND.lastIndex;
-      bounds.push({ relation, version: m[0] });
-      skip();
-      if (alternative.charAt(pos) === ',') pos++;
-      skip();
-    }
+    if (!isWellFormed(GRAMMAR, alternative)) return undefined;
+    const bounds = pickComparators(GRAMMAR, alternative).map(({ operator, version }) => ({
+      relation: RELATIONS[operator] ?? '=',
+      version,
+    }));
     if (bounds.length === 0) return undefined;
     alternatives.push(bounds);
   }
   return alternatives;
 }
+
+const OPEN_MIN = '-----1';
+const OPEN_MAX = '99999999999999999999';
 
 function parseRanges(constraint: string): Bound[][] {
   const text = constraint.replace(/\s+/g, '');
@@ -209,24 +202,22 @@ function parseRanges(constraint: string): Bound[][] {
       'neither "operator version" constraints nor Maven ranges like [1.0,2.0)',
     );
   }
-  return ranges.map((range) => {
+  return ranges.map((range): Bound[] => {
     const parts = range.split(',');
     if (parts.length > 2)
       throw invalidConstraint(SCHEME, constraint, `range ${range} has more than two bounds`);
     const [lower = '', upper] = parts;
-    if (upper === undefined) {
-      // go-mvn-version reads the version of an exact range without its last character.
-      const version = range.slice(1, -2);
-      if (version.trim() === '')
-        throw invalidConstraint(SCHEME, constraint, `exact range ${range} has no version`);
-      return [{ relation: '=', version }];
-    }
-    const bounds: Bound[] = [];
-    if (lower.length > 1)
-      bounds.push({ relation: lower.startsWith('[') ? '>=' : '>', version: lower.slice(1) });
-    if (upper.length > 1)
-      bounds.push({ relation: upper.endsWith(']') ? '<=' : '<', version: upper.slice(0, -1) });
-    return bounds;
+    // go-mvn-version reads the version of an exact range without its last character.
+    if (upper === undefined) return [{ relation: '=', version: range.slice(1, -2) }];
+    // An open end is go-mvn-version's stand-in minimum or maximum version, not "no bound": a few versions
+    // (such as 0-M3 or 0.0.0.GA) sort below its minimum.
+    return [
+      { relation: lower.startsWith('[') ? '>=' : '>', version: lower.length > 1 ? lower.slice(1) : OPEN_MIN },
+      {
+        relation: upper.endsWith(']') ? '<=' : '<',
+        version: upper.length > 1 ? upper.slice(0, -1) : OPEN_MAX,
+      },
+    ];
   });
 }
 
@@ -237,7 +228,7 @@ export function parseMavenConstraint(constraint: string): Bound[][] {
 export function satisfiesMaven(version: string, constraint: string): boolean {
   const v = parseMaven(version);
   return parseMavenConstraint(constraint).some((all) =>
-    all.every((b) => holds(b.relation, compareItem(v, parseMaven(b.version)))),
+    all.every((b) => holds(b.relation, compareItem(v, parseItems(b.version)))),
   );
 }
 

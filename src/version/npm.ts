@@ -16,14 +16,18 @@
  */
 import { invalidConstraint, invalidVersion } from './errors.js';
 import { comparePreRelease, type Identifier } from './generic.js';
-import { compareBigInt } from './numeric.js';
+import { compileGrammar, isWellFormed, pickComparators } from './grammar.js';
+import { compareBigInt, compareStrings } from './numeric.js';
 import { type Ordering, type VersionScheme, validatorsFrom } from './types.js';
 
 const SCHEME = 'npm';
 const UINT64_MAX = 18446744073709551615n;
 
-/** A release number, or a wildcard in constraints (`x`, `X`, `*` or a missing part). */
-type Part = bigint | 'any';
+/**
+ * A release number, or in constraints a wildcard (`x`, `X`, `*` or a missing part) or, for malformed text
+ * such as "1x", a word that go-npm-version compares as text (above every number).
+ */
+type Part = bigint | 'any' | { readonly word: string };
 
 interface NpmVersion {
   readonly major: Part;
@@ -60,13 +64,20 @@ export function parseNpm(input: string): NpmVersion {
   return { major, minor, patch, preRelease: preRelease(m[4]) };
 }
 
+function comparePart(x: bigint | { readonly word: string }, y: bigint | { readonly word: string }): Ordering {
+  if (typeof x === 'bigint' && typeof y === 'bigint') return compareBigInt(x, y);
+  if (typeof x === 'bigint') return -1;
+  if (typeof y === 'bigint') return 1;
+  return compareStrings(x.word, y.word);
+}
+
 /** Release parts compare up to the first wildcard, which equals anything from there on. */
 function compareNpmVersions(a: NpmVersion, b: NpmVersion): Ordering {
   for (const key of ['major', 'minor', 'patch'] as const) {
     const x = a[key];
     const y = b[key];
     if (x === 'any' || y === 'any') return 0;
-    const order = compareBigInt(x, y);
+    const order = comparePart(x, y);
     if (order !== 0) return order;
   }
   return comparePreRelease(a.preRelease, b.preRelease);
@@ -78,9 +89,10 @@ export function compareNpm(a: string, b: string): Ordering {
 
 const OPERATORS = ['>=', '=>', '<=', '=<', '==', '>', '<', '=', '~', '^', ''] as const;
 type NpmOperator = (typeof OPERATORS)[number];
-const WS = /[ \t\n\f\r]*/y;
-const PARTIAL =
-  /v?([0-9]+|[xX*])(?:\.([0-9]+|[xX*]))?(?:\.([0-9]+|[xX*]))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?/y;
+const PARTIAL_SOURCE =
+  'v?([0-9xX*]+)(?:\\.([0-9xX*]+))?(?:\\.([0-9xX*]+))?(?:-([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?';
+const GRAMMAR = compileGrammar({ operators: OPERATORS, version: PARTIAL_SOURCE });
+const PARTIAL = new RegExp(`^${PARTIAL_SOURCE}$`);
 
 interface NpmComparator {
   readonly operator: NpmOperator;
@@ -89,7 +101,8 @@ interface NpmComparator {
 
 function part(text: string | undefined): Part {
   if (text === undefined || text === 'x' || text === 'X' || text === '*') return 'any';
-  return BigInt(text);
+  if (/^[0-9]+$/.test(text) && BigInt(text) <= UINT64_MAX) return BigInt(text);
+  return { word: text };
 }
 
 function isAnyRelease(v: NpmVersion): boolean {
@@ -101,36 +114,21 @@ function hasPreRelease(v: NpmVersion): boolean {
 }
 
 function parseAlternative(alternative: string, constraint: string): NpmComparator[] {
-  const comparators: NpmComparator[] = [];
-  let pos = 0;
-  const skip = () => {
-    WS.lastIndex = pos;
-    WS.exec(alternative);
-    pos = WS.lastIndex;
-  };
-  skip();
-  while (pos < alternative.length) {
-    const operator = OPERATORS.find((op) => alternative.startsWith(op, pos)) ?? '';
-    pos += operator.length;
-    skip();
-    PARTIAL.lastIndex = pos;
-    const m = PARTIAL.exec(alternative);
-    if (m === null) {
-      throw invalidConstraint(
-        SCHEME,
-        constraint,
-        `expected a version at ${JSON.stringify(alternative.slice(pos))}`,
-      );
-    }
-    pos = PARTIAL.lastIndex;
-    comparators.push({
-      operator,
-      version: { major: part(m[1]), minor: part(m[2]), patch: part(m[3]), preRelease: preRelease(m[4]) },
-    });
-    skip();
-    if (alternative.charAt(pos) === ',') pos++;
-    skip();
+  if (!isWellFormed(GRAMMAR, alternative)) {
+    throw invalidConstraint(
+      SCHEME,
+      constraint,
+      `${JSON.stringify(alternative.trim())} is not a list of comparators`,
+    );
   }
+  const comparators = pickComparators(GRAMMAR, alternative).map(({ operator, version }) => {
+    const m = PARTIAL.exec(version);
+    if (m === null) throw invalidConstraint(SCHEME, constraint, `cannot read ${JSON.stringify(version)}`);
+    return {
+      operator: operator as NpmOperator,
+      version: { major: part(m[1]), minor: part(m[2]), patch: part(m[3]), preRelease: preRelease(m[4]) },
+    };
+  });
   // An empty alternative is "*": every version, pre-releases included.
   if (comparators.length === 0) {
     comparators.push({ operator: '', version: { major: 'any', minor: 'any', patch: 'any', preRelease: [] } });
@@ -139,7 +137,11 @@ function parseAlternative(alternative: string, constraint: string): NpmComparato
 }
 
 function bump(v: NpmVersion, level: 'major' | 'minor' | 'patch'): NpmVersion {
-  const n = (p: Part) => (p === 'any' ? 0n : p);
+  const n = (p: Part): bigint => {
+    if (p === 'any') return 0n;
+    if (typeof p === 'bigint') return p;
+    throw invalidConstraint(SCHEME, p.word, 'a tilde or caret range needs numeric parts');
+  };
   if (level === 'major') return { major: n(v.major) + 1n, minor: 0n, patch: 0n, preRelease: [] };
   if (level === 'minor') return { major: v.major, minor: n(v.minor) + 1n, patch: 0n, preRelease: [] };
   return { major: v.major, minor: v.minor, patch: n(v.patch) + 1n, preRelease: [] };

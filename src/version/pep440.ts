@@ -14,11 +14,14 @@
  * `~=`, `===`, and `==X.*`/`!=X.*` prefix matching; an alternative that is just `*` means any version.
  * Trivy's mode includes pre-releases, so `<2.0` matches 2.0rc1 (PEP 440's default would not). Kept as
  * go-pep440-version behaves, where it departs from pypa's packaging:
+ * - specifiers are picked out with the first spelling that fits (grammar.ts), so a long pre-release
+ *   spelling is cut short: "<1.0alpha1" reads as "<1.0a0" and "1", and "<2.0beta2" as "<2.0b0" and "2";
  * - prefix matching compares only the numeric components it keeps after truncation and pads the shorter
  *   side with half the missing zeros (`==1.0.*` does not match `1`);
  * - local labels are split on dots only.
  */
 import { invalidConstraint, invalidVersion } from './errors.js';
+import { compileGrammar, isWellFormed, pickComparators } from './grammar.js';
 import { compareBigInt, compareStrings } from './numeric.js';
 import { type Ordering, type VersionScheme, validatorsFrom } from './types.js';
 
@@ -158,8 +161,7 @@ const sameBase = (a: Pep440Version, b: Pep440Version) => comparePep440Versions(b
 
 type Operator = '===' | '==' | '!=' | '<=' | '>=' | '~=' | '<' | '>' | '=' | '';
 const OPERATORS: readonly Operator[] = ['===', '==', '!=', '<=', '>=', '~=', '<', '>', '=', ''];
-const SPEC_VERSION = new RegExp(`(${VERSION_SOURCE})(\\.\\*)?`, 'iy');
-const WS = /\s*/y;
+const GRAMMAR = compileGrammar({ operators: OPERATORS, version: `${VERSION_SOURCE}(?:\\.\\*)?`, flags: 'i' });
 
 interface Specifier {
   readonly operator: Operator;
@@ -280,36 +282,25 @@ function checkSpecifier(s: Specifier, constraint: string): void {
 
 function parseAlternative(alternative: string, constraint: string): Specifier[] {
   const text = alternative.trim() === '*' ? '>=0.0.0' : alternative;
-  const specifiers: Specifier[] = [];
-  let pos = 0;
-  const skip = () => {
-    WS.lastIndex = pos;
-    WS.exec(text);
-    pos = WS.lastIndex;
-  };
-  skip();
-  while (pos < text.length) {
-    const operator = OPERATORS.find((op) => text.startsWith(op, pos)) ?? '';
-    pos += operator.length;
-    skip();
-    SPEC_VERSION.lastIndex = pos;
-    const m = SPEC_VERSION.exec(text);
-    if (m === null)
-      throw invalidConstraint(SCHEME, constraint, `expected a version at ${JSON.stringify(text.slice(pos))}`);
-    pos = SPEC_VERSION.lastIndex;
-    const versionText = m[1] ?? '';
+  if (!isWellFormed(GRAMMAR, text)) {
+    throw invalidConstraint(
+      SCHEME,
+      constraint,
+      `${JSON.stringify(alternative.trim())} is not a list of specifiers`,
+    );
+  }
+  const specifiers = pickComparators(GRAMMAR, text).map(({ operator, version }) => {
+    const wildcard = version.endsWith('.*');
+    const versionText = wildcard ? version.slice(0, -2) : version;
     const specifier: Specifier = {
-      operator,
+      operator: operator as Operator,
       text: versionText,
       version: parsePep440(versionText),
-      wildcard: m[m.length - 1] !== undefined,
+      wildcard,
     };
     checkSpecifier(specifier, constraint);
-    specifiers.push(specifier);
-    skip();
-    if (text.charAt(pos) === ',') pos++;
-    skip();
-  }
+    return specifier;
+  });
   if (specifiers.length === 0) throw invalidConstraint(SCHEME, constraint, 'an alternative is empty');
   return specifiers;
 }

@@ -16,6 +16,7 @@
  * and `~>` (pessimistic: ~> 1.2 means >= 1.2, < 2.0; ~> 1.2.3 means >= 1.2.3, < 1.3).
  */
 import { invalidConstraint, invalidVersion } from './errors.js';
+import { compileGrammar, isWellFormed, pickComparators } from './grammar.js';
 import { compareBigInt, compareStrings } from './numeric.js';
 import { type Ordering, type VersionScheme, validatorsFrom } from './types.js';
 
@@ -93,8 +94,7 @@ function bump(v: GemVersion): GemVersion {
 
 type Operator = '~>' | '>=' | '=>' | '<=' | '=<' | '==' | '!=' | '>' | '<' | '=' | '';
 const OPERATORS: readonly Operator[] = ['~>', '>=', '=>', '<=', '=<', '==', '!=', '>', '<', '=', ''];
-const WS = /[ \t\n\f\r]*/y;
-const CONSTRAINT_VERSION = new RegExp(VERSION_SOURCE, 'y');
+const GRAMMAR = compileGrammar({ operators: OPERATORS, version: VERSION_SOURCE });
 
 interface Requirement {
   readonly operator: Operator;
@@ -102,33 +102,17 @@ interface Requirement {
 }
 
 function parseAlternative(alternative: string, constraint: string): Requirement[] {
-  const requirements: Requirement[] = [];
-  let pos = 0;
-  const skip = () => {
-    WS.lastIndex = pos;
-    WS.exec(alternative);
-    pos = WS.lastIndex;
-  };
-  skip();
-  while (pos < alternative.length) {
-    const operator = OPERATORS.find((op) => alternative.startsWith(op, pos)) ?? '';
-    pos += operator.length;
-    skip();
-    CONSTRAINT_VERSION.lastIndex = pos;
-    const m = CONSTRAINT_VERSION.exec(alternative);
-    if (m === null) {
-      throw invalidConstraint(
-        SCHEME,
-        constraint,
-        `expected a version at ${JSON.stringify(alternative.slice(pos))}`,
-      );
-    }
-    pos = CONSTRAINT_VERSION.lastIndex;
-    requirements.push({ operator, version: parseGem(m[0]) });
-    skip();
-    if (alternative.charAt(pos) === ',') pos++;
-    skip();
+  if (!isWellFormed(GRAMMAR, alternative)) {
+    throw invalidConstraint(
+      SCHEME,
+      constraint,
+      `${JSON.stringify(alternative.trim())} is not a list of requirements`,
+    );
   }
+  const requirements = pickComparators(GRAMMAR, alternative).map(({ operator, version }) => ({
+    operator: operator as Operator,
+    version: parseGem(version),
+  }));
   if (requirements.length === 0) throw invalidConstraint(SCHEME, constraint, 'an alternative is empty');
   return requirements;
 }
