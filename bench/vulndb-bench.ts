@@ -5,16 +5,18 @@
 //
 //   node dist/bench/vulndb-bench.js [--size-mb 520] [--keep] [--db PATH]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type BoltBucketSource,
   type BoltWriteEntry,
+  createTrivyDb,
   type GoValue,
   goJsonMarshal,
-  openTrivyDb,
+  openBolt,
+  type TrivyDb,
   writeBolt,
 } from '../src/vulndb/index.js';
 
@@ -195,14 +197,42 @@ function prng(seed: number): (n: number) => number {
   };
 }
 
+/**
+ * Peak RSS of this process. Linux's VmHWM starts afresh at exec; getrusage's maxrss would still carry
+ * the high-water mark of the (large) writer process this one was forked from.
+ */
+function peakRssMiB(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match?.[1] !== undefined) return Math.round(Number(match[1]) / 1024);
+  } catch {
+    // not Linux
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
 async function measure(path: string, shape: Shape): Promise<Record<string, number>> {
   const buckets = [...shape.osBuckets, ...shape.langBuckets];
+  const rssBeforeOpenMiB = Math.round(process.memoryUsage().rss / 1024 / 1024);
   const t0 = performance.now();
-  const db = await openTrivyDb(path);
+  const bolt = await openBolt(path);
+  const db = createTrivyDb(bolt);
   const openMs = performance.now() - t0;
-  const figures: Record<string, number> = { openMs, openBytesRead: db.stats().bytesRead };
+  // A second view on the same file and page cache, without the decoded-advisory cache.
+  const undecoded = createTrivyDb(bolt, { decodedCacheBytes: 0 });
+  const figures: Record<string, number> = {
+    rssBeforeOpenMiB,
+    openMs: Math.round(openMs * 100) / 100,
+    openBytesRead: bolt.stats().bytesRead,
+  };
 
-  async function run(label: string, count: number, concurrency: number, pick: () => [string, string]) {
+  async function run(
+    label: string,
+    on: TrivyDb,
+    count: number,
+    concurrency: number,
+    pick: () => [string, string],
+  ) {
     let advisories = 0;
     let next = 0;
     const start = performance.now();
@@ -210,7 +240,7 @@ async function measure(path: string, shape: Shape): Promise<Record<string, numbe
       while (next < count) {
         next++;
         const [bucket, pkg] = pick();
-        const found = await db.getAdvisories(bucket, pkg);
+        const found = await on.getAdvisories(bucket, pkg);
         advisories += found.size;
       }
     };
@@ -232,19 +262,26 @@ async function measure(path: string, shape: Shape): Promise<Record<string, numbe
     const i = rand(imagePkgs.length);
     return [i % 4 === 0 ? 'npm::' : 'debian 12', imagePkgs[i]!];
   };
-  await run('warmupImage', 2000, 8, image);
-  await run('image', 100_000, 16, image);
-  await run('uniform', 20_000, 1, uniform);
-  await run('uniformParallel', 50_000, 32, uniform);
+  const rss = (label: string) => {
+    figures[`${label}RssMiB`] = Math.round(process.memoryUsage().rss / 1024 / 1024);
+  };
+  await run('warmup', db, 2000, 8, image);
+  await run('image', db, 100_000, 16, image);
+  await run('imageDecodeEveryTime', undecoded, 50_000, 16, image);
+  rss('afterImageWorkloads');
+  figures.peakRssImageWorkloadsMiB = peakRssMiB();
+  await run('uniformRandom', db, 20_000, 1, uniform);
+  await run('uniformRandomParallel', db, 50_000, 32, uniform);
+  rss('afterUniformRandom');
 
   const vStart = performance.now();
   for (let i = 0; i < 20_000; i++) await db.getVulnerability(vulnId(rand(shape.vulnerabilities)));
   figures.vulnerabilityLookupsPerSec = Math.round(20_000 / ((performance.now() - vStart) / 1000));
-  const stats = db.stats();
-  figures.cacheMiB = Math.round((stats.cacheBytes / 1024 / 1024) * 10) / 10;
+  const stats = bolt.stats();
+  figures.pageCacheMiB = Math.round((stats.cacheBytes / 1024 / 1024) * 10) / 10;
   figures.bytesReadMiB = Math.round(stats.bytesRead / 1024 / 1024);
+  figures.peakRssMiB = peakRssMiB();
   await db.close();
-  figures.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   return figures;
 }
 
@@ -283,7 +320,10 @@ async function main(): Promise<void> {
     console.log(
       `target > 50,000 lookups/s (image workload): ${verdict(figures.imageLookupsPerSec! > 50_000)}`,
     );
-    console.log(`target RSS < 150 MB: ${verdict(figures.peakRssMiB! < 150)}`);
+    console.log(`target RSS < 150 MB (image workloads): ${verdict(figures.peakRssImageWorkloadsMiB! < 150)}`);
+    console.log(
+      `target RSS < 150 MB (whole run, incl. uniform random churn): ${verdict(figures.peakRssMiB! < 150)}`,
+    );
   } finally {
     if (dir !== undefined && !args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   }

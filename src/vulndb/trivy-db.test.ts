@@ -56,6 +56,32 @@ describe('OS advisories', () => {
     assert.equal(advisories.get('CVE-2019-1551')!.advisory.FixedVersion, undefined);
   });
 
+  test('repeated lookups come from the decoded cache as equal, frozen records', async () => {
+    const first = await db.getAdvisories('debian 9', 'openssl');
+    const second = await db.getAdvisories('debian 9', 'openssl');
+    assert.notEqual(first, second, 'each call gets its own Map');
+    assert.equal(first.get('CVE-2019-1563'), second.get('CVE-2019-1563'), 'records are shared');
+    assert.ok(Object.isFrozen(second.get('CVE-2019-1563')!.advisory.VendorIDs));
+    assert.throws(() => {
+      (second.get('CVE-2019-1563')!.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
+    }, TypeError);
+    second.delete('CVE-2019-1563');
+    assert.ok((await db.getAdvisories('debian 9', 'openssl')).has('CVE-2019-1563'));
+  });
+
+  test('with the decoded cache off, lookups decode every time and give the same content', async () => {
+    const uncached = await openTrivyDb(db.path, { decodedCacheBytes: 0 });
+    try {
+      const a = await uncached.getAdvisories('debian 9', 'openssl');
+      const b = await uncached.getAdvisories('debian 9', 'openssl');
+      assert.notEqual(a.get('CVE-2019-1563'), b.get('CVE-2019-1563'));
+      assert.deepEqual(a, b);
+      assert.deepEqual(a, await db.getAdvisories('debian 9', 'openssl'));
+    } finally {
+      await uncached.close();
+    }
+  });
+
   test('Status and Severity are the stored integers', async () => {
     const bash = (await db.getAdvisories('debian 9', 'bash')).get('CVE-2019-18276')!.advisory;
     assert.equal(bash.Status, 7);

@@ -2,7 +2,14 @@
 // live at <root bucket>/<package>/<vulnerability id>, language ecosystems spread over several root buckets
 // sharing a "<eco>::" prefix, each root bucket's data source is in "data-source", and details per
 // vulnerability ID in "vulnerability".
-import { type BoltDb, type BoltOpenOptions, type BoltStats, type Bucket, openBolt } from './bolt/index.js';
+import {
+  type BoltDb,
+  type BoltOpenOptions,
+  type BoltStats,
+  type Bucket,
+  createByteLru,
+  openBolt,
+} from './bolt/index.js';
 import { VulnDbError } from './errors.js';
 import { decodeAdvisory, decodeDataSource, decodeVulnerability, GoDecodeError } from './go-decode.js';
 import type { Advisory, DataSource, Vulnerability } from './trivy-types.js';
@@ -18,12 +25,13 @@ export interface StoredValue {
   content: Buffer;
 }
 
+/** Frozen: records are shared between lookups through the decoded-advisory cache. */
 export interface AdvisoryRecord {
   /** Decoded as Trivy's GetAdvisories does: VulnerabilityID filled in, DataSource attached. */
-  advisory: Advisory;
+  readonly advisory: Readonly<Advisory>;
   /** The stored JSON, unchanged. */
-  raw: string;
-  rootBucket: string;
+  readonly raw: string;
+  readonly rootBucket: string;
 }
 
 export interface VulnerabilityRecord {
@@ -73,15 +81,27 @@ export interface TrivyDb {
   close(): Promise<void>;
 }
 
-export type TrivyDbOptions = BoltOpenOptions;
+export interface TrivyDbOptions extends BoltOpenOptions {
+  /**
+   * Budget for decoded getAdvisories results, reused while the file is open (default 4 MiB; 0 turns
+   * it off). Scans of images sharing packages repeat the same lookups, and decoding JSON is most of a
+   * lookup's cost once the pages are cached.
+   */
+  decodedCacheBytes?: number;
+}
+
+export const DEFAULT_DECODED_CACHE_BYTES = 4 * 1024 * 1024;
 
 export async function openTrivyDb(path: string, options: TrivyDbOptions = {}): Promise<TrivyDb> {
   const db = await openBolt(path, options);
-  return createTrivyDb(db);
+  return createTrivyDb(db, options);
 }
 
 /** Wraps an open bbolt database; closing the TrivyDb closes it. */
-export function createTrivyDb(db: BoltDb): TrivyDb {
+export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decodedCacheBytes'> = {}): TrivyDb {
+  const decodedCacheBytes = options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES;
+  const decoded = createByteLru<readonly [string, AdvisoryRecord][], string>(decodedCacheBytes);
+
   function decodeError(what: string, error: unknown): VulnDbError {
     const detail = error instanceof Error ? error.message : String(error);
     return new VulnDbError('VULNDB_DECODE', `${db.path}: cannot decode ${what}: ${detail}`, { cause: error });
@@ -173,6 +193,9 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
       }));
     },
     async getAdvisories(source, pkgName) {
+      const cacheKey = `${source}\u0000${pkgName}`;
+      const cached = decodedCacheBytes > 0 ? decoded.get(cacheKey) : undefined;
+      if (cached !== undefined) return new Map(cached);
       // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID is
       // decoded.
       const stored = await collect([source], pkgName, (value, rootBucket, dataSource) => ({
@@ -180,7 +203,8 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
         rootBucket,
         source: dataSource,
       }));
-      const result = new Map<string, AdvisoryRecord>();
+      const records: [string, AdvisoryRecord][] = [];
+      let bytes = 64;
       for (const [id, value] of stored) {
         const { raw } = value;
         let advisory: Advisory;
@@ -194,9 +218,12 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
         }
         advisory.VulnerabilityID = id;
         if (value.source !== undefined) advisory.DataSource = { ...value.source };
-        result.set(id, { advisory, raw, rootBucket: value.rootBucket });
+        records.push([id, deepFreeze({ advisory, raw, rootBucket: value.rootBucket })]);
+        // Rough footprint of the raw string, the decoded object and the map entry.
+        bytes += 4 * raw.length + 2 * id.length + 300;
       }
-      return result;
+      if (decodedCacheBytes > 0) decoded.set(cacheKey, records, bytes);
+      return new Map(records);
     },
     async getVulnerability(id) {
       const raw = await (await db.bucket(VULNERABILITY_BUCKET))?.get(id);
@@ -253,4 +280,12 @@ export function createTrivyDb(db: BoltDb): TrivyDb {
     stats: () => db.stats(),
     close: () => db.close(),
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

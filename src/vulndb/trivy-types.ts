@@ -38,18 +38,18 @@ export interface DataSource {
 export interface Advisory {
   /** The bucket key; filled in at read time (empty in the stored JSON). */
   VulnerabilityID: string;
-  VendorIDs?: string[];
-  OSes?: string[];
-  Arches?: string[];
+  VendorIDs?: readonly string[];
+  OSes?: readonly string[];
+  Arches?: readonly string[];
   /** Index into STATUSES; 0 when absent. */
   Status: number;
   /** Index into SEVERITIES; 0 when absent. */
   Severity: number;
   FixedVersion?: string;
   AffectedVersion?: string;
-  VulnerableVersions?: string[];
-  PatchedVersions?: string[];
-  UnaffectedVersions?: string[];
+  VulnerableVersions?: readonly string[];
+  PatchedVersions?: readonly string[];
+  UnaffectedVersions?: readonly string[];
   DataSource?: DataSource;
   Custom?: unknown;
 }
@@ -57,7 +57,7 @@ export interface Advisory {
 /** types.Advisories: the per-arch shape some OS sources store (Oracle, Rocky, …). */
 export interface Advisories {
   FixedVersion?: string;
-  Entries?: Advisory[];
+  Entries?: readonly Advisory[];
   Custom?: unknown;
 }
 
@@ -75,11 +75,11 @@ export interface Vulnerability {
   Description?: string;
   /** Deprecated in trivy-db, still stored: a severity name such as "HIGH". */
   Severity?: string;
-  CweIDs?: string[];
+  CweIDs?: readonly string[];
   /** Source ID → index into SEVERITIES. */
   VendorSeverity?: Record<string, number>;
   CVSS?: Record<string, CVSS>;
-  References?: string[];
+  References?: readonly string[];
   /** RFC 3339, as stored. */
   PublishedDate?: string;
   LastModifiedDate?: string;

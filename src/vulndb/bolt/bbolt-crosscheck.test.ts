@@ -171,6 +171,26 @@ describe('databases written by writeBolt', () => {
     });
   }
 
+  test("a value larger than the writer's 8 MiB output chunk, between small ones, passes the check", async () => {
+    const file = join(tmp.dir, 'huge-value.db');
+    const root = createMemoryBucket();
+    const b = root.bucket('b');
+    const huge = Buffer.alloc(9 * 1024 * 1024 + 123);
+    for (let i = 0; i < huge.length; i++) huge[i] = (i * 31) & 0xff;
+    b.put('a', 'before');
+    b.put('h', huge);
+    for (let i = 0; i < 3000; i++) b.put(`z${i}`, 'x'.repeat(100)); // pages after the big one go to a new chunk
+    await writeBolt(file, root);
+    assert.equal((await runBoltCheck('check', file)).trim(), 'ok');
+    await assertReaderMatchesBbolt(file);
+    const db = await openBolt(file);
+    try {
+      assert.ok((await (await db.bucket('b'))!.get('h'))!.equals(huge));
+    } finally {
+      await db.close();
+    }
+  });
+
   test('an empty database (only the root bucket) passes the check', async () => {
     const file = join(tmp.dir, 'empty.db');
     await writeBolt(file, createMemoryBucket());

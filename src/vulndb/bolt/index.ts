@@ -1,5 +1,6 @@
 export { BoltError, type BoltErrorCode } from './errors.js';
 export { createMemoryBucket, type MemoryBucket } from './memory-tree.js';
+export { type ByteLru, createByteLru } from './page-cache.js';
 export { DEFAULT_CACHE_BYTES, type PageStoreStats as BoltStats } from './page-store.js';
 export {
   type BoltDb,

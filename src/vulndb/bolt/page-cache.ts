@@ -1,8 +1,8 @@
 /** An LRU cache bounded by the bytes its entries hold, not by their number. */
-export interface ByteLru<V> {
-  get(key: number): V | undefined;
+export interface ByteLru<V, K = number> {
+  get(key: K): V | undefined;
   /** Stores value; an entry bigger than the whole budget is not kept. */
-  set(key: number, value: V, bytes: number): void;
+  set(key: K, value: V, bytes: number): void;
   clear(): void;
   readonly bytes: number;
   readonly size: number;
@@ -22,13 +22,13 @@ interface Entry<V> {
  * Map. Eviction walks from the oldest placement and moves entries used since then to the back instead
  * of evicting them.
  */
-export function createByteLru<V>(maxBytes: number): ByteLru<V> {
-  const entries = new Map<number, Entry<V>>();
+export function createByteLru<V, K = number>(maxBytes: number): ByteLru<V, K> {
+  const entries = new Map<K, Entry<V>>();
   let total = 0;
   let clock = 0;
 
   /** Evicts until within budget, never the entry just stored under `keep`. */
-  function evict(keep: number): void {
+  function evict(keep: K): void {
     for (const [key, entry] of entries) {
       if (total <= maxBytes) return;
       if (key === keep) continue;

@@ -19,12 +19,14 @@ export interface TreePage {
   readonly isLeaf: boolean;
   readonly count: number;
   readonly buf: Buffer;
+  // Plain arrays rather than typed arrays: each typed array would be one more off-heap allocation per
+  // cached page, and churning those fragments the process heap (RSS) far beyond the cache budget.
   /** Per element: key offset, key length, value offset, value length (leaf) — all relative to buf. */
-  readonly offsets: Uint32Array;
+  readonly offsets: readonly number[];
   /** Leaf: element flags. Branch: unused (empty). */
-  readonly flags: Uint8Array;
+  readonly flags: readonly number[];
   /** Branch: child pgids. Leaf: unused (empty). */
-  readonly children: Float64Array;
+  readonly children: readonly number[];
   /** Approximate memory held, for the page cache's byte budget. */
   readonly bytes: number;
 }
@@ -55,9 +57,9 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
   if (PAGE_HEADER_SIZE + count * ELEMENT_SIZE > buf.length) {
     throw corrupt(ctx.path, `${ctx.where()} claims ${count} elements, more than fit in ${buf.length} bytes`);
   }
-  const offsets = new Uint32Array(count * 4);
-  const flags = isLeaf ? new Uint8Array(count) : new Uint8Array(0);
-  const children = isLeaf ? new Float64Array(0) : new Float64Array(count);
+  const offsets = new Array<number>(count * 4);
+  const flags = isLeaf ? new Array<number>(count) : [];
+  const children = isLeaf ? [] : new Array<number>(count);
   for (let i = 0; i < count; i++) {
     const elem = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
     let keyPos: number;
@@ -118,7 +120,7 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
     offsets,
     flags,
     children,
-    bytes: buf.length + offsets.byteLength + flags.byteLength + children.byteLength + 200,
+    bytes: buf.length + 8 * (offsets.length + flags.length + children.length) + 200,
   };
 }
 

@@ -107,8 +107,9 @@ export async function writeBolt(
 
 class TreeWriter {
   private nextPgid = FIRST_DATA_PAGE;
-  private chunks: Buffer[] = [];
-  private chunkBytes = 0;
+  /** Pages are encoded straight into this buffer and written out when it is full. */
+  private readonly chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+  private chunkUsed = 0;
   private chunkStart = FIRST_DATA_PAGE;
   private buckets = 0;
   private values = 0;
@@ -148,32 +149,52 @@ class TreeWriter {
     await this.fh.write(head, 0, head.length, 0);
   }
 
-  private async addPage(image: Buffer): Promise<number> {
+  /**
+   * Allocates the next pgid(s) for a page of `size` bytes (overflow pages included), lets `fill` encode
+   * it in place (header flags, count and elements; id and overflow are set here) and returns the pgid.
+   */
+  private async writePage(size: number, fill: (image: Buffer) => void): Promise<number> {
+    const pages = Math.max(1, Math.ceil(size / this.pageSize));
+    const bytes = pages * this.pageSize;
+    let image: Buffer;
+    if (bytes > FLUSH_BYTES) {
+      await this.flush();
+      image = Buffer.alloc(bytes); // a value larger than the chunk: written on its own
+    } else {
+      if (this.chunkUsed + bytes > FLUSH_BYTES) await this.flush();
+      image = this.chunk.subarray(this.chunkUsed, this.chunkUsed + bytes);
+      image.fill(0);
+      this.chunkUsed += bytes;
+    }
     const pgid = this.nextPgid;
     image.writeBigUInt64LE(BigInt(pgid), 0);
-    this.nextPgid += image.length / this.pageSize;
-    this.chunks.push(image);
-    this.chunkBytes += image.length;
-    if (this.chunkBytes >= FLUSH_BYTES) await this.flush();
+    image.writeUInt32LE(pages - 1, 12); // overflow
+    fill(image);
+    this.nextPgid += pages;
+    if (bytes > FLUSH_BYTES) {
+      await this.writeAt(image, pgid);
+      this.chunkStart = this.nextPgid;
+    }
     return pgid;
   }
 
   private async flush(): Promise<void> {
-    if (this.chunks.length === 0) return;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
+    if (this.chunkUsed > 0) await this.writeAt(this.chunk.subarray(0, this.chunkUsed), this.chunkStart);
+    this.chunkStart = this.nextPgid;
+    this.chunkUsed = 0;
+  }
+
+  private async writeAt(data: Buffer, pgid: number): Promise<void> {
     let done = 0;
     while (done < data.length) {
       const { bytesWritten } = await this.fh.write(
         data,
         done,
         data.length - done,
-        this.chunkStart * this.pageSize + done,
+        pgid * this.pageSize + done,
       );
       done += bytesWritten;
     }
-    this.chunkStart = this.nextPgid;
-    this.chunks = [];
-    this.chunkBytes = 0;
   }
 
   /**
@@ -224,7 +245,7 @@ class TreeWriter {
       if (leaf.length > 0 && (leafSize + size > this.pageSize || leaf.length === MAX_ELEMENTS_PER_PAGE)) {
         leaves.push({
           key: Buffer.from(leaf[0]!.key),
-          pgid: await this.addPage(this.encodeLeaf(leaf, leafSize)),
+          pgid: await this.writeLeaf(leaf, leafSize),
         });
         leaf = [];
         leafSize = PAGE_HEADER_SIZE;
@@ -242,12 +263,12 @@ class TreeWriter {
         this.fillLeaf(image, leaf);
         return { root: 0, image };
       }
-      return { root: await this.addPage(this.encodeLeaf(leaf, leafSize)) };
+      return { root: await this.writeLeaf(leaf, leafSize) };
     }
     if (leaf.length > 0) {
       leaves.push({
         key: Buffer.from(leaf[0]!.key),
-        pgid: await this.addPage(this.encodeLeaf(leaf, leafSize)),
+        pgid: await this.writeLeaf(leaf, leafSize),
       });
     }
     return { root: await this.writeBranches(leaves) };
@@ -265,30 +286,21 @@ class TreeWriter {
           page.length > 0 &&
           (size + elementSize > this.pageSize || page.length === MAX_ELEMENTS_PER_PAGE)
         ) {
-          parents.push({ key: page[0]!.key, pgid: await this.addPage(this.encodeBranch(page, size)) });
+          parents.push({ key: page[0]!.key, pgid: await this.writeBranch(page, size) });
           page = [];
           size = PAGE_HEADER_SIZE;
         }
         page.push(child);
         size += elementSize;
       }
-      parents.push({ key: page[0]!.key, pgid: await this.addPage(this.encodeBranch(page, size)) });
+      parents.push({ key: page[0]!.key, pgid: await this.writeBranch(page, size) });
       level = parents;
     }
     return level[0]!.pgid;
   }
 
-  private allocImage(size: number): Buffer {
-    const pages = Math.max(1, Math.ceil(size / this.pageSize));
-    const image = Buffer.alloc(pages * this.pageSize);
-    image.writeUInt32LE(pages - 1, 12); // overflow
-    return image;
-  }
-
-  private encodeLeaf(elements: LeafElement[], size: number): Buffer {
-    const image = this.allocImage(size);
-    this.fillLeaf(image, elements);
-    return image;
+  private writeLeaf(elements: LeafElement[], size: number): Promise<number> {
+    return this.writePage(size, (image) => this.fillLeaf(image, elements));
   }
 
   /** Header (minus id and overflow), elements, then each key followed by its value. */
@@ -308,8 +320,11 @@ class TreeWriter {
     });
   }
 
-  private encodeBranch(elements: BranchElement[], size: number): Buffer {
-    const image = this.allocImage(size);
+  private writeBranch(elements: BranchElement[], size: number): Promise<number> {
+    return this.writePage(size, (image) => this.fillBranch(image, elements));
+  }
+
+  private fillBranch(image: Buffer, elements: BranchElement[]): void {
     image.writeUInt16LE(FLAG_BRANCH, 8);
     image.writeUInt16LE(elements.length, 10);
     let data = PAGE_HEADER_SIZE + elements.length * ELEMENT_SIZE;
@@ -321,7 +336,6 @@ class TreeWriter {
       image.set(element.key, data);
       data += element.key.length;
     });
-    return image;
   }
 }
 
