@@ -15,6 +15,7 @@ export {
   type BucketCounts,
   createTrivyDb,
   DATA_SOURCE_BUCKET,
+  DEFAULT_DECODED_CACHE_BYTES,
   openTrivyDb,
   type StoredValue,
   type TrivyDb,

@@ -87,7 +87,8 @@ async function initStore(path: string, fh: FileHandle, cacheMaxBytes: number): P
 
   /** Reads up to length bytes at position; shorter only at end of file. */
   async function readAt(position: number, length: number, into?: Buffer, offset = 0): Promise<Buffer> {
-    const buf = into ?? Buffer.allocUnsafe(length);
+    // Unpooled: a page lives in the cache, and a small pooled Buffer would pin a shared 8 KiB slab.
+    const buf = into ?? Buffer.allocUnsafeSlow(length);
     let done = 0;
     while (done < length) {
       let n: number;
@@ -194,7 +195,7 @@ async function initStore(path: string, fh: FileHandle, cacheMaxBytes: number): P
     let buf = first;
     if (overflow > 0) {
       const total = (overflow + 1) * pageSize;
-      buf = Buffer.allocUnsafe(total);
+      buf = Buffer.allocUnsafeSlow(total);
       first.copy(buf, 0);
       const whole = await readAt((pgid + 1) * pageSize, total - pageSize, buf, pageSize);
       if (whole.length < total) throw truncated(path, `${where} ends past the end of the file`);
@@ -253,8 +254,11 @@ async function initStore(path: string, fh: FileHandle, cacheMaxBytes: number): P
           return cached;
         }
       }
-      // A copy, so a cached inline page never pins its (possibly evicted) parent page.
-      const page = parseTreePage(Buffer.from(image), 0, { path, pageCount, where });
+      // An unpooled copy, so a cached inline page pins neither its (possibly evicted) parent page nor a
+      // shared pool slab.
+      const own = Buffer.allocUnsafeSlow(image.length);
+      image.copy(own);
+      const page = parseTreePage(own, 0, { path, pageCount, where });
       if (key !== undefined) cache.set(key, page, page.bytes);
       return page;
     },

@@ -244,7 +244,7 @@ class TreeWriter {
       const size = ELEMENT_SIZE + key.length + element.value.length;
       if (leaf.length > 0 && (leafSize + size > this.pageSize || leaf.length === MAX_ELEMENTS_PER_PAGE)) {
         leaves.push({
-          key: Buffer.from(leaf[0]!.key),
+          key: ownCopy(leaf[0]!.key),
           pgid: await this.writeLeaf(leaf, leafSize),
         });
         leaf = [];
@@ -267,7 +267,7 @@ class TreeWriter {
     }
     if (leaf.length > 0) {
       leaves.push({
-        key: Buffer.from(leaf[0]!.key),
+        key: ownCopy(leaf[0]!.key),
         pgid: await this.writeLeaf(leaf, leafSize),
       });
     }
@@ -337,6 +337,16 @@ class TreeWriter {
       data += element.key.length;
     });
   }
+}
+
+/**
+ * An unpooled copy of a branch key: these live until their bucket is finished, and a pooled copy would
+ * keep a whole shared 8 KiB slab (full of already written values) alive with it.
+ */
+function ownCopy(key: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(key.length);
+  copy.set(key);
+  return copy;
 }
 
 function showKey(key: Uint8Array): string {
