@@ -148,7 +148,8 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     if (raw === undefined) return undefined;
     try {
       const source = decodeDataSource(raw.toString('utf8'));
-      return Object.values(source).some((v) => v !== '') ? source : undefined;
+      // Frozen: one object per root bucket is shared by every lookup; callers get copies.
+      return Object.values(source).some((v) => v !== '') ? Object.freeze(source) : undefined;
     } catch (error) {
       // Trivy only logs a broken data source at debug level and carries on without it.
       if (error instanceof GoDecodeError) return undefined;
@@ -188,7 +189,7 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     forEachAdvisory(sources, pkgName) {
       return collect(sources, pkgName, (value, rootBucket, source) => ({
         rootBucket,
-        source,
+        source: source && { ...source },
         content: Buffer.from(value),
       }));
     },
@@ -235,7 +236,10 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         throw decodeError(`vulnerability ${id}`, error);
       }
     },
-    getDataSource,
+    async getDataSource(rootBucket) {
+      const source = await getDataSource(rootBucket);
+      return source && { ...source };
+    },
     async get(bucketNames, key) {
       const bucket = await db.bucket(...bucketNames);
       return bucket?.get(key);
