@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager (k8s.io/kubernetes) and etcd (go.etcd.io/etcd) from the Go
+# Builds kube-apiserver, kube-controller-manager, kubectl (k8s.io/kubernetes) and etcd (go.etcd.io/etcd) from the Go
 # module proxy into a cache outside the repository, keyed by versions and go.sum, and reuses it when present.
 # Prints the directory holding the binaries on its last line. Idempotent; safe to run concurrently (flock).
 set -euo pipefail
@@ -17,7 +17,7 @@ key=$(cat "$here"/k8s-bins/go.{mod,sum} "$here"/etcd-bin/go.{mod,sum} | sha256su
 out="$cache/control-plane/k8s-$k8s_ver-etcd-$etcd_ver-$gover-$key"
 exec 9>"$cache/control-plane.lock"
 flock 9
-if [ -x "$out/bin/kube-apiserver" ] && [ -x "$out/bin/kube-controller-manager" ] && [ -x "$out/bin/etcd" ]; then
+if [ -x "$out/bin/kube-apiserver" ] && [ -x "$out/bin/kube-controller-manager" ] && [ -x "$out/bin/kubectl" ] && [ -x "$out/bin/etcd" ]; then
   echo "$out/bin"; exit 0
 fi
 tmp="$out.partial"
@@ -30,9 +30,9 @@ done
 start=$(date +%s)
 echo "build-control-plane: building etcd $etcd_ver (cache $GOCACHE)" >&2
 (cd "$here/etcd-bin" && go mod download && go build -p 2 -trimpath -ldflags "-s -w" -o "$tmp/bin/etcd" go.etcd.io/etcd/server/v3)
-echo "build-control-plane: building kube-apiserver and kube-controller-manager $k8s_ver" >&2
+echo "build-control-plane: building kube-apiserver, kube-controller-manager and kubectl $k8s_ver" >&2
 (cd "$here/k8s-bins" && go mod download && go build -p 2 -trimpath -tags=selinux,notest -ldflags "$ld" -o "$tmp/bin/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl)
 rm -rf "$out"; mv "$tmp" "$out"
 echo "build-control-plane: done in $(( $(date +%s) - start ))s" >&2
 echo "$out/bin"

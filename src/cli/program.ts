@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
 import { readPackageVersion } from './version.js';
 import { registerVersionCommand } from './version-command.js';
 
@@ -12,5 +13,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerVersionCommand(program);
+  registerDemoCommand(program);
   return program;
 }

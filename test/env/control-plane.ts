@@ -7,7 +7,7 @@ import { createKubeClient, type KubeClient, loadKubeConfig } from '../../src/k8s
 import { freePort, waitFor } from './net.js';
 import { createPki, type Pki } from './pki.js';
 import { runBuildScript } from './run-tool.js';
-import { createSupervisor, type Supervisor } from './supervisor.js';
+import { createSupervisor, type SupervisedProcess, type Supervisor } from './supervisor.js';
 
 /** Controllers the local control plane runs: enough for Jobs, workloads, TTLs, GC and namespaces. */
 export const CONTROLLERS = [
@@ -56,7 +56,8 @@ export interface ControlPlaneOptions {
  * manager is healthy. Everything is torn down by stop(), or by the supervisor's watchdog if this process dies.
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const binDir = await runBuildScript('build-control-plane.sh');
+  // VIGIL_CONTROL_PLANE_BIN points at prebuilt binaries (debugging); normally the cached build is used.
+  const binDir = process.env.VIGIL_CONTROL_PLANE_BIN ?? (await runBuildScript('build-control-plane.sh'));
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'vigil-cp-'));
   const supervisor = createSupervisor(dir);
   try {
@@ -113,11 +114,11 @@ async function boot(
       const response = await fetch(`${etcdUrl}/health`);
       return response.ok && ((await response.json()) as { health?: string }).health === 'true';
     },
-    { timeoutMs: 30_000, describe: () => logTail('etcd') },
+    { timeoutMs: 30_000, describe: () => logTail('etcd'), failIf: () => exitedReason(etcd) },
   );
 
   const apiServerUrl = `https://127.0.0.1:${apiPort}`;
-  supervisor.spawn('kube-apiserver', join(binDir, 'kube-apiserver'), [
+  const apiserver = supervisor.spawn('kube-apiserver', join(binDir, 'kube-apiserver'), [
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
     `--secure-port=${apiPort}`,
@@ -134,7 +135,7 @@ async function boot(
     '--endpoint-reconciler-type=none',
     // No ServiceAccount admission (pods would race the SA controller) and no not-ready taint (no node
     // lifecycle controller runs to lift it).
-    '--disable-admission-plugins=ServiceAccount,TaintNodesAtCreation',
+    '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
     '--kubelet-preferred-address-types=InternalIP',
     `--kubelet-client-certificate=${pki.kubeletClientCert}`,
     `--kubelet-client-key=${pki.kubeletClientKey}`,
@@ -150,28 +151,38 @@ async function boot(
   await waitFor(
     'kube-apiserver /readyz',
     async () => (await client.text('/readyz', { timeoutMs: 5000 })).trim() === 'ok',
-    { timeoutMs: 120_000, intervalMs: 300, describe: () => logTail('kube-apiserver') },
+    {
+      timeoutMs: 120_000,
+      intervalMs: 300,
+      describe: () => logTail('kube-apiserver'),
+      failIf: () => exitedReason(apiserver),
+    },
   );
 
-  supervisor.spawn('kube-controller-manager', join(binDir, 'kube-controller-manager'), [
-    `--kubeconfig=${kubeconfigPath}`,
-    `--authentication-kubeconfig=${kubeconfigPath}`,
-    `--authorization-kubeconfig=${kubeconfigPath}`,
-    '--leader-elect=false',
-    `--controllers=${CONTROLLERS.join(',')}`,
-    `--service-account-private-key-file=${pki.serviceAccountKey}`,
-    `--root-ca-file=${pki.caCert}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${kcmPort}`,
-    `--cert-dir=${join(dir, 'kcm-certs')}`,
-    // Finished Jobs and terminated pods are cleaned quickly in tests.
-    '--terminated-pod-gc-threshold=100',
-    '--v=1',
-  ]);
+  const controllerManager = supervisor.spawn(
+    'kube-controller-manager',
+    join(binDir, 'kube-controller-manager'),
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      `--controllers=${CONTROLLERS.join(',')}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      // Finished Jobs and terminated pods are cleaned quickly in tests.
+      '--terminated-pod-gc-threshold=100',
+      '--v=1',
+    ],
+  );
   await waitFor('kube-controller-manager /healthz', () => httpsOk(`https://127.0.0.1:${kcmPort}/healthz`), {
     timeoutMs: 60_000,
     intervalMs: 300,
     describe: () => logTail('kube-controller-manager'),
+    failIf: () => exitedReason(controllerManager),
   });
   // The default namespace's service account is what pods use; wait for the controller to create it.
   await waitFor(
@@ -222,6 +233,12 @@ export function kubeconfigYaml(server: string, pki: Pki, user: string): string {
     'current-context: vigil-local',
     '',
   ].join('\n');
+}
+
+function exitedReason(proc: SupervisedProcess): string | undefined {
+  const { exitCode, signalCode } = proc.child;
+  if (exitCode === null && signalCode === null) return undefined;
+  return `${proc.name} exited (${signalCode ?? `code ${exitCode}`})`;
 }
 
 async function httpsOk(url: string): Promise<boolean> {

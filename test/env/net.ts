@@ -22,11 +22,22 @@ export async function freePort(): Promise<number> {
 export async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
-  options: { timeoutMs: number; intervalMs?: number; describe?: () => Promise<string> | string },
+  options: {
+    timeoutMs: number;
+    intervalMs?: number;
+    describe?: () => Promise<string> | string;
+    /** Checked before each probe: a reason to give up at once (e.g. the process being waited for exited). */
+    failIf?: () => string | undefined;
+  },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    const failure = options.failIf?.();
+    if (failure) {
+      const detail = options.describe ? await options.describe() : '';
+      throw new Error(`gave up waiting for ${what}: ${failure}\n${detail}`);
+    }
     try {
       if (await probe()) return;
     } catch (error) {

@@ -79,13 +79,13 @@ export async function startProcessNode(options: ProcessNodeOptions): Promise<Pro
     }
   };
 
-  const forget = (uid: string) => {
+  const forget = async (uid: string): Promise<void> => {
     const run = runs.get(uid);
     if (!run) return;
     runs.delete(uid);
     // Keep serving the log of a pod whose name was reused only while it is the current one.
     if (byName.get(run.key) === run) byName.delete(run.key);
-    void run.forget();
+    await run.forget();
   };
 
   const observe = async (pod: Pod) => {
@@ -142,11 +142,11 @@ export async function startProcessNode(options: ProcessNodeOptions): Promise<Pro
     {
       onList: async (pods) => {
         const present = new Set(pods.map((p) => p.metadata.uid));
-        for (const uid of [...runs.keys()]) if (!present.has(uid)) forget(uid);
+        for (const uid of [...runs.keys()]) if (!present.has(uid)) void forget(uid);
         for (const pod of pods) await observe(pod);
       },
       onEvent: async (event: WatchEvent<Pod>) => {
-        if (event.type === 'DELETED') forget(event.object.metadata.uid);
+        if (event.type === 'DELETED') void forget(event.object.metadata.uid);
         else await observe(event.object);
       },
       onError: (error) => log(`pod watch: ${(error as Error).message}`),
@@ -162,7 +162,7 @@ export async function startProcessNode(options: ProcessNodeOptions): Promise<Pro
       clearInterval(heartbeat);
       abort.abort();
       await Promise.all([scheduling, running]);
-      await Promise.all([...runs.keys()].map(async (uid) => forget(uid)));
+      await Promise.all([...runs.keys()].map((uid) => forget(uid)));
       await logServer.close();
     },
   };
