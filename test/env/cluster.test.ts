@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { KubeClient, KubeObject } from '../../src/k8s/kube-client.js';
 import { type LocalCluster, startLocalCluster } from './cluster.js';
 import { waitFor } from './net.js';
@@ -26,6 +29,7 @@ interface PodObject extends KubeObject {
 }
 
 const NS = 'env-test';
+const execFileAsync = promisify(execFile);
 
 async function waitForJobCondition(
   client: KubeClient,
@@ -270,6 +274,91 @@ describe('local cluster: real control plane and process node', () => {
     // The mount points were private to the pod: nothing was mounted or left on the host.
     assert.equal(existsSync('/etc/vigil-env-test/config/app.conf'), false);
     assert.equal(existsSync('/vigil-env-scratch/file'), false);
+  });
+
+  test('kubectl logs follows a running container to its end, and tails with timestamps', async () => {
+    const kubectl = async (...args: string[]) =>
+      (
+        await execFileAsync(
+          join(cluster.controlPlane.binDir, 'kubectl'),
+          ['--kubeconfig', cluster.controlPlane.kubeconfigPath, '-n', NS, ...args],
+          {
+            timeout: 60_000,
+          },
+        )
+      ).stdout;
+    await client.create(
+      `/apis/batch/v1/namespaces/${NS}/jobs`,
+      job('ticker', { command: ['/bin/sh', '-c', 'for i in 1 2 3; do echo tick-$i; sleep 1; done'] }),
+    );
+    let podName = '';
+    await waitFor(
+      'the ticker pod to start',
+      async () => {
+        const [pod] = await podsOf(client, 'job-name=ticker');
+        podName = pod?.metadata?.name ?? '';
+        return pod?.status?.phase === 'Running';
+      },
+      { timeoutMs: 30_000 },
+    );
+    // Started while the container runs: kubectl must stream until the container exits.
+    const followed = await kubectl('logs', '-f', podName);
+    assert.deepEqual(followed.trim().split('\n'), ['tick-1', 'tick-2', 'tick-3']);
+    const tail = await kubectl('logs', podName, '--tail=2', '--timestamps');
+    const lines = tail.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^\S+Z tick-2$/);
+    assert.match(lines[1]!, /^\S+Z tick-3$/);
+    await waitForJobCondition(client, 'ticker', 'Complete');
+    // kubectl's own table reads the container status the node reported.
+    assert.match(
+      await kubectl('get', 'pod', podName, '--no-headers'),
+      new RegExp(`^${podName}\\s+0/1\\s+Completed\\s+0\\s`),
+    );
+  });
+
+  test('a restarted container keeps its previous log (restartPolicy OnFailure, CrashLoopBackOff)', async () => {
+    await client.create(`/api/v1/namespaces/${NS}/pods`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'crasher' },
+      spec: {
+        restartPolicy: 'OnFailure',
+        containers: [
+          {
+            name: 'main',
+            image: 'docker.io/library/busybox:1.36',
+            command: ['/bin/sh', '-c', 'echo attempt; exit 2'],
+          },
+        ],
+      },
+    });
+    await waitFor(
+      'the crasher to restart',
+      async () => {
+        const pod = await client.get<
+          PodObject & { status?: { containerStatuses?: Array<{ restartCount: number }> } }
+        >(`/api/v1/namespaces/${NS}/pods/crasher`);
+        return (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const previous = await client.text(`/api/v1/namespaces/${NS}/pods/crasher/log`, {
+      query: { previous: true },
+    });
+    assert.equal(previous, 'attempt\n');
+    const pod = await client.get<{
+      status: { containerStatuses: Array<{ lastState: { terminated?: { exitCode: number } } }> };
+    }>(`/api/v1/namespaces/${NS}/pods/crasher`);
+    assert.equal(pod.status.containerStatuses[0]?.lastState.terminated?.exitCode, 2);
+    await client.delete(`/api/v1/namespaces/${NS}/pods/crasher`);
+    await waitFor(
+      'the crasher to be deleted',
+      async () => (await client.find(`/api/v1/namespaces/${NS}/pods/crasher`)) === undefined,
+      {
+        timeoutMs: 30_000,
+      },
+    );
   });
 
   test('a container that exits non-zero fails the Job; its exit code and log tail are in the pod status', async () => {

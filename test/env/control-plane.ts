@@ -33,6 +33,8 @@ export interface ControlPlane {
   readonly dir: string;
   readonly kubeconfigPath: string;
   readonly apiServerUrl: string;
+  /** Directory of the built binaries: etcd, kube-apiserver, kube-controller-manager, kubectl. */
+  readonly binDir: string;
   readonly pki: Pki;
   readonly client: KubeClient;
   readonly supervisor: Supervisor;
@@ -198,6 +200,7 @@ async function boot(
     dir,
     kubeconfigPath,
     apiServerUrl,
+    binDir,
     pki,
     client,
     supervisor,

@@ -84,10 +84,16 @@ export class PodRun {
     return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
   }
 
-  /** The log of a container's current run, or of the run before it. */
+  /**
+   * The log of a container's current run, or with previous=true of the instance before it. During a restart
+   * back-off the previous instance is the one that just exited, as the kubelet has it.
+   */
   containerLog(container: string, previous: boolean): ContainerLog | undefined {
     const runs = this.logs.get(container) ?? [];
-    return previous ? runs[runs.length - 2] : runs[runs.length - 1];
+    const status = [...this.initStatuses, ...this.statuses].find((s) => s.name === container);
+    const restarts = status?.restartCount ?? 0;
+    if (previous) return restarts > 0 ? runs[restarts - 1] : undefined;
+    return runs[Math.min(restarts, runs.length - 1)];
   }
 
   /** Starts the pod; resolves when it has reached a terminal phase or was stopped. */
