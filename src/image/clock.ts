@@ -1,0 +1,27 @@
+// Time as the registry client sees it, injected so tests can run retries without waiting.
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface Clock {
+  now(): number;
+  /** Resolves after ms, or rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  sleep: async (ms: number, signal?: AbortSignal) => {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  },
+});
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = Object.freeze({
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+});
