@@ -80,7 +80,9 @@ export function parseApkInstalled(text: string): { packages: Package[]; installe
         break;
       case 'R:': {
         const file = dir === '' ? value : `${dir}/${value}`;
-        pkg.InstalledFiles = [...(pkg.InstalledFiles ?? []), file];
+        const files = pkg.InstalledFiles ?? [];
+        files.push(file);
+        pkg.InstalledFiles = files;
         installedFiles.push(file);
         break;
       }
