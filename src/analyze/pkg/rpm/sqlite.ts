@@ -11,7 +11,15 @@ export function isSqliteDatabase(content: Buffer): boolean {
 }
 
 export function readSqliteHeaderBlobs(content: Buffer): Buffer[] {
-  const db = new Database(content);
+  // rpm keeps its database in WAL mode (header bytes 18-19 = 2); SQLite cannot open a WAL database from
+  // memory, so a copy is marked as a rollback-journal database. The pages themselves are unchanged; a WAL
+  // file is never part of what is read (rpm checkpoints on close, and images ship without -wal files).
+  const copy = Buffer.from(content);
+  if (copy.length > 19 && (copy[18] === 2 || copy[19] === 2)) {
+    copy[18] = 1;
+    copy[19] = 1;
+  }
+  const db = new Database(copy);
   try {
     const rows = db.prepare('SELECT blob FROM Packages').all() as Array<{ blob: Buffer }>;
     return rows.map((row) => row.blob);
