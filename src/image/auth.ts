@@ -206,7 +206,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async onUnauthorized(target, wwwAuthenticate, sent, signal) {
       const challenge = pickChallenge(parseChallenges(wwwAuthenticate ?? ''));
       if (challenge === undefined) return undefined;
-      challenges.set(target.registry, challenge);
+      // Remembered for other requests to this registry without its scope, which named this request's resource.
+      const { scope: _scope, ...hostParams } = challenge.params;
+      challenges.set(target.registry, { scheme: challenge.scheme, params: hostParams });
       if (sent !== undefined) {
         // The header was refused: forget any cached token that produced it, then try once with a fresh one.
         for (const [key, token] of tokens) if (token.header === sent) tokens.delete(key);

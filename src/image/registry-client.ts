@@ -17,6 +17,7 @@ import {
   type HttpTransport,
   readBody,
 } from './http-transport.js';
+import { MAX_CONFIG_BYTES } from './image-config.js';
 import type { ImageSource } from './image-source.js';
 import {
   type Descriptor,
@@ -115,7 +116,6 @@ export interface RegistryClient {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_ERROR_BODY = 64 * 1024;
-export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const clock = options.clock ?? systemClock;
@@ -213,6 +213,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
     const candidates = schemeCandidates(registry);
+    const failures: string[] = [];
     for (const [i, scheme] of candidates.entries()) {
       try {
         const response = await follow(
@@ -224,7 +225,12 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         schemes.set(registry, scheme);
         return response;
       } catch (error) {
-        if (i === candidates.length - 1 || error instanceof ImageError || signal?.aborted) throw error;
+        if (error instanceof ImageError || signal?.aborted) throw error;
+        failures.push(`${scheme.toUpperCase()}: ${describeError(error)}`);
+        if (i === candidates.length - 1) {
+          // Both schemes failed: say what each said (a certificate error over HTTPS is usually the real story).
+          throw failures.length === 1 ? error : new Error(failures.join('; '), { cause: error });
+        }
         logger.debug('HTTPS failed; trying plain HTTP', { registry, error: describeError(error) });
       }
     }
