@@ -43,7 +43,7 @@ cp "$jar" "$out.partial/java/manifest-only.jar"
 zip -q -d "$out.partial/java/manifest-only.jar" 'META-INF/maven/*' >&2
 
 # Ruby: Debian's packaged gem ships a real gemspec under rubygems-integration.
-(cd "$work" && apt-get download ruby-rack >&2)
+(cd "$work" && { apt-get download ruby-rack >&2 || { apt-get update -qq >&2 && apt-get download ruby-rack >&2; }; })
 dpkg-deb -x "$work"/ruby-rack_*.deb "$work/rack"
 mkdir -p "$out.partial/ruby/specifications"
 cp "$work"/rack/usr/share/rubygems-integration/all/specifications/rack-*.gemspec "$out.partial/ruby/specifications/"
