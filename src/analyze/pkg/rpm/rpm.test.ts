@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { testData } from '../../testkit.js';
+import { buildLayer } from '../../../../test/env/image-builder.js';
+import { applyLayers } from '../../apply.js';
+import { analyzeLayerFile, testData } from '../../testkit.js';
 import { readRpmDatabase, rpmPackages, splitSourceRpm } from './analyzer.js';
 import { readBdbHeaderBlobs } from './bdb.js';
 import { parseHeaderBlob } from './header.js';
@@ -158,5 +160,47 @@ describe('damaged rpm data is reported, never followed', () => {
       }
     }
     assert.throws(() => readBdbHeaderBlobs(bdb), /loops/);
+  });
+});
+
+describe('an RPM-based image layer', () => {
+  it('detects RHEL, lists the rpmdb packages and drops the python package the OS vendor owns', async () => {
+    const dir = await testData('build-rpmdb-testdata.sh');
+    const layer = await buildLayer({
+      files: [
+        { path: '/etc/redhat-release', content: 'Red Hat Enterprise Linux release 9.4 (Plow)\n' },
+        {
+          path: '/etc/os-release',
+          content: 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nVERSION_ID="9.4"\n',
+        },
+        { path: '/var/lib/rpm/rpmdb.sqlite', content: await readFile(join(dir, 'sqlite/rpmdb.sqlite')) },
+        // Installed by the vigil-hello rpm (vendor Red Hat): not a python-pkg of its own.
+        {
+          path: '/usr/lib/python3.9/site-packages/vigil_hello-1.0.dist-info/METADATA',
+          content: 'Metadata-Version: 2.1\nName: vigil-hello\nVersion: 1.0\n',
+        },
+        // Not owned by any rpm: reported.
+        {
+          path: '/usr/local/lib/python3.9/site-packages/free-2.0.dist-info/METADATA',
+          content: 'Metadata-Version: 2.1\nName: free\nVersion: 2.0\nLicense-Expression: MIT OR Apache-2.0\n',
+        },
+      ],
+    });
+    try {
+      const { blob } = await analyzeLayerFile(layer.file, { digest: layer.digest, diffId: layer.diffId });
+      const detail = applyLayers([blob]);
+      assert.deepEqual(detail.OS, { Family: 'redhat', Name: '9.4' });
+      const expected = await rpmQueryAll(dir);
+      assert.deepEqual(
+        detail.Packages.map((p) => p.ID).sort(),
+        expected.map((r) => `${r.name}@${r.version}-${r.release}.${r.arch}`).sort(),
+      );
+      assert.deepEqual(
+        detail.Applications.map((a) => [a.Type, a.Packages.map((p) => [p.Name, p.Licenses])]),
+        [['python-pkg', [['free', ['MIT', 'Apache-2.0']]]]],
+      );
+    } finally {
+      await rm(layer.file, { force: true });
+    }
   });
 });
