@@ -10,9 +10,20 @@ function rawVersion(epoch: number | undefined, version: string, release: string 
 }
 
 describe('dpkg on the debootstrapped Debian bookworm layer', () => {
-  it('lists exactly the packages dpkg-query lists, with the same versions and source packages', async () => {
+  // The layer is analysed once for the tests below.
+  let analysed: ReturnType<typeof analyseBase> | undefined;
+  const analyseBase = async () => {
     const base = await debianBase();
     const { blob } = await analyzeLayerFile(base.layer.file, {}, [createDpkgAnalyzer()]);
+    return { base, blob };
+  };
+  const analyse = () => {
+    if (!analysed) analysed = analyseBase();
+    return analysed;
+  };
+
+  it('lists exactly the packages dpkg-query lists, with the same versions and source packages', async () => {
+    const { base, blob } = await analyse();
     const infos = blob.PackageInfos ?? [];
     assert.deepEqual(
       infos.map((i) => i.FilePath),
@@ -39,8 +50,7 @@ describe('dpkg on the debootstrapped Debian bookworm layer', () => {
   });
 
   it('splits epochs, binNMU revisions and Source: lines as Trivy does', async () => {
-    const base = await debianBase();
-    const { blob } = await analyzeLayerFile(base.layer.file, {}, [createDpkgAnalyzer()]);
+    const { blob } = await analyse();
     const byName = new Map((blob.PackageInfos?.[0]?.Packages ?? []).map((p) => [p.Name, p]));
     // bsdutils 1:2.38.1-5+deb12u3 is built from util-linux 2.38.1-5+deb12u3 (Source: util-linux (2.38.1-5+deb12u3)).
     const bsdutils = byName.get('bsdutils');
