@@ -20,6 +20,7 @@ import { createUbuntuAnalyzer, createUbuntuESMAnalyzer } from './os/ubuntu.js';
 import { createApkAnalyzer } from './pkg/apk.js';
 import { createDpkgAnalyzer } from './pkg/dpkg.js';
 import { createRpmAnalyzer } from './pkg/rpm/analyzer.js';
+import { createApkRepositoriesAnalyzer } from './repo/apk-repositories.js';
 
 export type { AnalysisResult, Analyzer, AnalyzerFile, FileAnalyzer, PostAnalyzer } from './analyzer.js';
 export { applyLayers, checkArtifactDetail } from './apply.js';
@@ -36,6 +37,7 @@ export function createImageAnalyzers(): Analyzer[] {
     createUbuntuESMAnalyzer(),
     ...createRedHatBaseAnalyzers(),
     createAmazonAnalyzer(),
+    createApkRepositoriesAnalyzer(),
     createDpkgAnalyzer(),
     createApkAnalyzer(),
     createRpmAnalyzer(),

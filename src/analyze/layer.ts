@@ -4,7 +4,6 @@
  * the layer is kept but the files an analyser asked for, each bounded in size.
  */
 import type { Readable } from 'node:stream';
-import { LayerError } from '../image/layer-errors.js';
 import { type LayerStreamLimits, openLayerStream } from '../image/layer-stream.js';
 import { type LayerProblem, type LayerWalkLimits, walkLayer } from '../image/layer-walk.js';
 import type { AnalysisResult, Analyzer, AnalyzerFile, PostAnalyzer } from './analyzer.js';
@@ -90,10 +89,12 @@ export async function analyzeLayer(
     await drain(tar);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const which = identity.diffId ?? identity.digest;
+    // The cause is the LayerError (code LAYER_*) when the stream or tar was at fault.
     throw new AnalyzeError(
       'ANALYZE_LAYER',
-      `cannot analyse layer ${identity.diffId ?? identity.digest ?? ''}: ${message}`.replace('  ', ' '),
-      error instanceof LayerError ? error : error,
+      `cannot analyse layer${which ? ` ${which}` : ''}: ${message}`,
+      error,
     );
   }
 

@@ -193,6 +193,27 @@ describe('OS detection from release files', () => {
     assert.deepEqual(kept.OS, { Family: 'alpine', Name: '3.18.0' });
   });
 
+  it('reads the Alpine release from etc/apk/repositories (highest wins, edge beats all)', async () => {
+    const layerWith = async (repositories: string) => {
+      const p = pack();
+      p.entry({ name: 'etc/apk/repositories', mode: 0o644 }, repositories);
+      p.finalize();
+      return (await analyzeLayer(p as unknown as Readable, {}, { analyzers: createImageAnalyzers() })).blob;
+    };
+    const blob = await layerWith(
+      'https://dl-cdn.alpinelinux.org/alpine/v3.9/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.10/community\n',
+    );
+    assert.deepEqual(blob.Repository, { Family: 'alpine', Release: '3.10' });
+    assert.equal(blob.OS, undefined);
+    const edge = await layerWith(
+      'http://mirror.example/alpine/v3.19/main\nhttp://mirror.example/alpine/edge/testing\n',
+    );
+    assert.deepEqual(edge.Repository, { Family: 'alpine', Release: 'edge' });
+    const mixed = await layerWith('http://a.example/alpine/v3.19/main\nhttp://a.example/other/v1/main\n');
+    assert.equal(mixed.Repository, undefined);
+    assert.deepEqual(applyLayers([blob]).Repository, { Family: 'alpine', Release: '3.10' });
+  });
+
   it('detects a distroless Debian image: packages from status.d stanza files', async () => {
     const p = pack();
     p.entry({ name: 'etc/debian_version', mode: 0o644 }, '12.5\n');
