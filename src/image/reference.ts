@@ -29,9 +29,10 @@ const SHA256_HEX = /^[a-f0-9]{64}$/;
 
 /**
  * Parses "name[:tag][@digest]" as `docker pull` does. Throws IMAGE_BAD_REFERENCE with the reason when the
- * string is not a valid reference.
+ * string is not a valid reference. `defaultTag` replaces "latest" for references with neither tag nor digest
+ * (Trivy gives DB repositories their schema version that way).
  */
-export function parseReference(input: string): ImageReference {
+export function parseReference(input: string, options: { defaultTag?: string } = {}): ImageReference {
   const text = input.trim();
   const bad = (why: string) =>
     new ImageError('IMAGE_BAD_REFERENCE', `invalid image reference ${JSON.stringify(input)}: ${why}`);
@@ -71,7 +72,7 @@ export function parseReference(input: string): ImageReference {
       );
     }
   }
-  if (tag === undefined && digest === undefined) tag = 'latest';
+  if (tag === undefined && digest === undefined) tag = options.defaultTag ?? 'latest';
   return { registry, repository, tag, digest };
 }
 

@@ -436,7 +436,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         requestOptions.signal,
       );
       const body = response.body;
-      body.on('error', (error) => verifier.destroy(bodyError(error, what, ref.registry)));
+      body.on('error', (error) => {
+        // An abort is the caller's own doing: it passes through as is, not as a network failure.
+        verifier.destroy(requestOptions.signal?.aborted ? error : bodyError(error, what, ref.registry));
+      });
       verifier.on('close', () => {
         if (!body.destroyed) body.destroy();
       });
