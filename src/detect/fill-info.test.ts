@@ -103,6 +103,16 @@ describe('severity selection', () => {
     assert.deepEqual([rated.Severity, rated.SeveritySource], ['LOW', 'redhat']);
   });
 
+  test('an undecodable entry costs the details, not the scan (Trivy only warns)', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (message: string) => void warnings.push(message) };
+    const broken: DetectedVulnerability = { VulnerabilityID: 'CVE-2099-0999', DataSource: { ID: 'debian' } };
+    await fillInfo(fixture.db, [broken], { logger });
+    assert.equal(broken.Severity, 'UNKNOWN');
+    assert.equal(broken.Title, undefined);
+    assert.deepEqual(warnings, ['Unable to get vulnerability details (CVE may be rejected)']);
+  });
+
   test('details are copies: filling one finding does not change another', async () => {
     const a: DetectedVulnerability = {
       VulnerabilityID: 'CVE-2099-0003',

@@ -9,7 +9,6 @@
  * always wins and is written back into VendorSeverity.
  */
 import { SEVERITIES, type SeverityName, severityName, type TrivyDb } from '../vulndb/index.js';
-import { dbError } from './drivers/driver.js';
 import type { DetectedVulnerability, Logger } from './types.js';
 
 /** Reference prefixes that make a good primary URL per data source, when the ID gives none. */
@@ -99,15 +98,18 @@ export async function fillInfo(
     if (v.FixedVersion) v.Status = 'fixed';
     else if (v.Status === undefined || v.Status === 'unknown') v.Status = 'affected';
 
+    // Like Trivy, a missing or unreadable entry costs the details of this finding, not the scan.
     let record: Awaited<ReturnType<TrivyDb['getVulnerability']>>;
+    let problem: string | undefined;
     try {
       record = await db.getVulnerability(v.VulnerabilityID);
     } catch (error) {
-      throw dbError(`cannot read the details of ${v.VulnerabilityID}`, error);
+      problem = error instanceof Error ? error.message : String(error);
     }
     if (record === undefined) {
       options.logger?.warn('Unable to get vulnerability details (CVE may be rejected)', {
         id: v.VulnerabilityID,
+        ...(problem === undefined ? {} : { error: problem }),
       });
       v.Severity = v.Severity || 'UNKNOWN';
       continue;

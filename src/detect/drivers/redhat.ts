@@ -114,16 +114,34 @@ async function cpeIndices(ctx: DriverContext, bucket: string, keys: readonly str
   return out;
 }
 
+/** The CPE indices of an image's content sets and NVRs; packages of one layer share them, so they are cached. */
+type CpeLookup = (contentSets: readonly string[], nvrs: readonly string[]) => Promise<ReadonlySet<number>>;
+
+function cpeLookup(ctx: DriverContext): CpeLookup {
+  const cache = new Map<string, Promise<ReadonlySet<number>>>();
+  return (contentSets, nvrs) => {
+    const key = JSON.stringify([contentSets, nvrs]);
+    let found = cache.get(key);
+    if (found === undefined) {
+      found = (async () =>
+        new Set([
+          ...(await cpeIndices(ctx, 'repository', contentSets)),
+          ...(await cpeIndices(ctx, 'nvr', nvrs)),
+        ]))();
+      cache.set(key, found);
+    }
+    return found;
+  };
+}
+
 async function advisoriesFor(
   ctx: DriverContext,
+  cpes: CpeLookup,
   pkgName: string,
   contentSets: readonly string[],
   nvrs: readonly string[],
 ): Promise<RedHatAdvisory[]> {
-  const indices = new Set([
-    ...(await cpeIndices(ctx, 'repository', contentSets)),
-    ...(await cpeIndices(ctx, 'nvr', nvrs)),
-  ]);
+  const indices = await cpes(contentSets, nvrs);
   if (indices.size === 0) {
     throw new DetectError(
       'DETECT_DB',
@@ -164,6 +182,7 @@ async function advisoriesFor(
 
 async function detectPackage(
   ctx: DriverContext,
+  cpes: CpeLookup,
   release: string,
   pkg: Package,
 ): Promise<DetectedVulnerability[]> {
@@ -176,7 +195,7 @@ async function detectPackage(
     contentSets = pkg.BuildInfo.ContentSets ?? [];
     nvr = `${pkg.BuildInfo.Nvr ?? ''}-${pkg.BuildInfo.Arch ?? ''}`;
   }
-  const advisories = await advisoriesFor(ctx, pkgName, contentSets.map(cleanContentSet), [nvr]);
+  const advisories = await advisoriesFor(ctx, cpes, pkgName, contentSets.map(cleanContentSet), [nvr]);
 
   // Per CVE, the advisory with the highest fixed version (an unpatched one has none and loses to any).
   const byId = new Map<string, RedHatAdvisory>();
@@ -219,7 +238,8 @@ export function createRedHatDriver(): OsDriver {
         pkg_num: packages.length,
       });
       const vulns: DetectedVulnerability[] = [];
-      for (const pkg of packages) vulns.push(...(await detectPackage(ctx, release, pkg)));
+      const cpes = cpeLookup(ctx);
+      for (const pkg of packages) vulns.push(...(await detectPackage(ctx, cpes, release, pkg)));
       return vulns;
     },
     isSupportedVersion(ctx, family, osVersion) {
