@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { vigilCli } from './paths.js';
 
 test('vigil demo --once brings the environment up, runs the sample workload, prints how to reach it and cleans up', async () => {
-  const child = spawn(process.execPath, [vigilCli(), 'demo', '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [vigilCli(), 'demo', '--once'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -22,7 +24,10 @@ test('vigil demo --once brings the environment up, runs the sample workload, pri
   const kubeconfig = /KUBECONFIG=(\S+)/.exec(stdout)?.[1];
   assert.ok(kubeconfig, stdout);
   assert.match(stdout, /API server: +https:\/\/127\.0\.0\.1:\d+/);
-  assert.match(stdout, /Registry: +http:\/\/127\.0\.0\.1:\d+ \(image 127\.0\.0\.1:\d+\/library\/debian:bookworm, sha256:[0-9a-f]{64}\)/);
+  assert.match(
+    stdout,
+    /Registry: +http:\/\/127\.0\.0\.1:\d+ \(image 127\.0\.0\.1:\d+\/library\/debian:bookworm, sha256:[0-9a-f]{64}\)/,
+  );
   assert.match(stdout, /Sample: +deployment\/debian in namespace demo/);
   // --once stops everything and removes the working directory with the kubeconfig.
   assert.equal(existsSync(kubeconfig), false);
