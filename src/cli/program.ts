@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDbCommand } from './db.js';
 import { registerDemoCommand } from './demo.js';
 import { readPackageVersion } from './version.js';
 import { registerVersionCommand } from './version-command.js';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerVersionCommand(program);
+  registerDbCommand(program);
   registerDemoCommand(program);
   return program;
 }
