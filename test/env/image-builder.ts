@@ -16,10 +16,14 @@ export const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
 export const DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+export const OCI_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
+export const OCI_LAYER_PLAIN = 'application/vnd.oci.image.layer.v1.tar';
 
-/** A gzip'd tar layer on disk with the two digests an image needs. */
+/** A tar layer on disk (gzip by default) with the two digests an image needs. */
 export interface Layer {
   file: string;
+  /** How the blob is compressed; decides the layer media type. Default gzip. */
+  compression?: 'gzip' | 'zstd' | 'none';
   /** sha256 of the compressed blob (the manifest's layer digest). */
   digest: string;
   /** sha256 of the uncompressed tar (the config's rootfs.diff_ids). */
@@ -82,8 +86,12 @@ export async function debianBase(suite = 'bookworm'): Promise<DebianBase> {
   return { layer: { file, ...digests }, packages };
 }
 
-/** Writes a gzip'd tar layer from a description, with deterministic order, owners and times. */
-export async function buildLayer(content: LayerContent, workDir?: string): Promise<Layer> {
+/** Writes a tar layer from a description, with deterministic order, owners and times; gzip unless told. */
+export async function buildLayer(
+  content: LayerContent,
+  workDir?: string,
+  compression: 'gzip' | 'zstd' | 'none' = 'gzip',
+): Promise<Layer> {
   const work = await mkdtemp(join(workDir ?? tmpdir(), 'vigil-layer-'));
   const root = join(work, 'root');
   await mkdir(root);
@@ -113,13 +121,12 @@ export async function buildLayer(content: LayerContent, workDir?: string): Promi
       await mkdir(target, { recursive: true });
       await writeFile(join(target, '.wh..wh..opq'), '');
     }
-    const file = join(
-      workDir ?? tmpdir(),
-      `vigil-layer-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar.gz`,
-    );
-    const diffId = await tarDirectory(root, file);
+    const suffix = { gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' }[compression];
+    const name = `vigil-layer-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}${suffix}`;
+    const file = join(workDir ?? tmpdir(), name);
+    const diffId = await tarDirectory(root, file, compression);
     const { digest, size } = await blobDigest(file);
-    return { file, digest, diffId, size };
+    return { file, digest, diffId, size, compression };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -162,11 +169,7 @@ export async function pushImage(
       digest: configBlob.digest,
       size: configBlob.size,
     },
-    layers: layers.map((l) => ({
-      mediaType: docker ? DOCKER_LAYER_GZIP : OCI_LAYER_GZIP,
-      digest: l.digest,
-      size: l.size,
-    })),
+    layers: layers.map((l) => ({ mediaType: layerMediaType(l, docker), digest: l.digest, size: l.size })),
   };
   const manifestDigest = await registry.pushManifest(repository, tag, manifest, manifest.mediaType);
   return {
@@ -239,8 +242,22 @@ export async function pushIndex(
   );
 }
 
-/** tar (GNU, sorted, numeric root owners) | sha256 (diff id) | gzip → file; returns the diff id. */
-async function tarDirectory(root: string, file: string): Promise<string> {
+function layerMediaType(layer: Layer, docker: boolean): string {
+  const compression = layer.compression ?? 'gzip';
+  if (compression === 'gzip') return docker ? DOCKER_LAYER_GZIP : OCI_LAYER_GZIP;
+  if (docker)
+    throw new Error(
+      'Docker v2 manifests have no zstd or uncompressed layer media type here; use the OCI format',
+    );
+  return compression === 'zstd' ? OCI_LAYER_ZSTD : OCI_LAYER_PLAIN;
+}
+
+/** tar (GNU, sorted, numeric root owners) | sha256 (diff id) | gzip or zstd (Debian zstd) → file; returns the diff id. */
+async function tarDirectory(
+  root: string,
+  file: string,
+  compression: 'gzip' | 'zstd' | 'none',
+): Promise<string> {
   const tar = spawn(
     'tar',
     [
@@ -266,7 +283,16 @@ async function tarDirectory(root: string, file: string): Promise<string> {
   const hash = createHash('sha256');
   tar.stdout.on('data', (chunk: Buffer) => hash.update(chunk));
   const exited = new Promise<number>((resolve) => tar.on('close', (code) => resolve(code ?? 1)));
-  await pipeline(tar.stdout, createGzip({ level: 6 }), createWriteStream(file));
+  if (compression === 'zstd') {
+    const zstd = spawn('zstd', ['-q', '-3', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const zstdExited = new Promise<number>((resolve) => zstd.on('close', (code) => resolve(code ?? 1)));
+    await Promise.all([pipeline(tar.stdout, zstd.stdin), pipeline(zstd.stdout, createWriteStream(file))]);
+    if ((await zstdExited) !== 0) throw new Error('zstd failed');
+  } else if (compression === 'none') {
+    await pipeline(tar.stdout, createWriteStream(file));
+  } else {
+    await pipeline(tar.stdout, createGzip({ level: 6 }), createWriteStream(file));
+  }
   if ((await exited) !== 0) throw new Error(`tar failed: ${stderr.trim()}`);
   return `sha256:${hash.digest('hex')}`;
 }

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { buildLayer, debianBase, OCI_MANIFEST, pushArtifact, pushImage, pushIndex } from './image-builder.js';
+import {
+  buildLayer,
+  debianBase,
+  OCI_LAYER_ZSTD,
+  OCI_MANIFEST,
+  pushArtifact,
+  pushImage,
+  pushIndex,
+} from './image-builder.js';
 import { type LocalRegistry, startRegistry } from './registry.js';
 
 const sha = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -124,6 +132,21 @@ describe('local OCI registry and image builder', () => {
       JSON.parse(index.body.toString()) as { manifests: Array<{ platform: { architecture: string } }> }
     ).manifests.map((m) => m.platform.architecture);
     assert.deepEqual(platforms, ['amd64', 'arm64']);
+    await rm(layer.file, { force: true });
+  });
+
+  test('a zstd-compressed layer is pushed with the OCI zstd media type and decompresses to its diff id', async () => {
+    const layer = await buildLayer(
+      { files: [{ path: '/etc/zstd-marker', content: 'zstd\n' }] },
+      undefined,
+      'zstd',
+    );
+    const image = await pushImage(registry, 'test/zstd', 'v1', [layer]);
+    assert.equal(image.manifest.layers[0]?.mediaType, OCI_LAYER_ZSTD);
+    const blob = await registry.fetchBlob('test/zstd', layer.digest);
+    assert.deepEqual(blob.subarray(0, 4), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'zstd frame magic');
+    const tar = execFileSync('zstd', ['-dc'], { input: blob, maxBuffer: 16 * 1024 * 1024 });
+    assert.equal(sha(tar), layer.diffId);
     await rm(layer.file, { force: true });
   });
 });
