@@ -5,10 +5,11 @@
 // known, later requests to it (other repositories included) carry a token from the start.
 
 import { type Challenge, parseChallenges, pickChallenge } from './challenge.js';
-import type { Clock, Logger } from './clock.js';
+import type { Clock } from './clock.js';
 import type { Credential, CredentialStore } from './credentials.js';
 import { ImageError } from './errors.js';
 import { type HttpRequest, type HttpResponse, readBody } from './http-transport.js';
+import type { Logger } from './logger.js';
 import { isObject } from './manifest.js';
 
 export interface AuthTarget {

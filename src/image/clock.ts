@@ -13,15 +13,3 @@ export const systemClock: Clock = Object.freeze({
     await delay(ms, undefined, signal ? { signal } : undefined);
   },
 });
-
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const silentLogger: Logger = Object.freeze({
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-});

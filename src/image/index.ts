@@ -1,6 +1,6 @@
 export { type Authenticator, type AuthTarget, basicHeader, createAuthenticator } from './auth.js';
 export { type Challenge, parseChallenges, pickChallenge } from './challenge.js';
-export { type Clock, type Logger, silentLogger, systemClock } from './clock.js';
+export { type Clock, systemClock } from './clock.js';
 export {
   type Credential,
   type CredentialOptions,
@@ -25,6 +25,7 @@ export {
 export { MAX_CONFIG_BYTES, parseConfig } from './image-config.js';
 export type { ImageConfig, ImageSource, ImageSourceKind } from './image-source.js';
 export { type InputOptions, openImageInput } from './input.js';
+export { type Logger, silentLogger } from './logger.js';
 export {
   type Descriptor,
   type ImageIndex,

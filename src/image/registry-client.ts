@@ -4,7 +4,7 @@
 // the only state is per client: learned schemes and challenges per host, and cached tokens.
 import type { Readable } from 'node:stream';
 import { type AuthTarget, createAuthenticator, unauthorizedMessage } from './auth.js';
-import { type Clock, type Logger, silentLogger, systemClock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { type CredentialOptions, type CredentialStore, createCredentialStore } from './credentials.js';
 import { createDigestVerifier, sha256Digest, verifyBytes } from './digest.js';
 import { describeError, ImageError, type RegistryErrorDetail } from './errors.js';
@@ -19,6 +19,7 @@ import {
 } from './http-transport.js';
 import { MAX_CONFIG_BYTES } from './image-config.js';
 import type { ImageSource } from './image-source.js';
+import { type Logger, silentLogger } from './logger.js';
 import {
   type Descriptor,
   isObject,
