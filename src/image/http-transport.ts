@@ -32,8 +32,10 @@ export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
 export interface NodeTransportOptions {
   /** Skip TLS certificate verification. */
   insecure?: boolean;
-  /** The longest silence on a connection: while connecting, waiting for headers, or reading a body. */
+  /** The longest silence while connecting and waiting for headers (default 60 s). */
   idleTimeoutMs?: number;
+  /** The longest silence while a body is read (default 5 min). */
+  bodyIdleTimeoutMs?: number;
 }
 
 export interface ClosableTransport {
@@ -43,6 +45,7 @@ export interface ClosableTransport {
 
 export function createNodeTransport(options: NodeTransportOptions = {}): ClosableTransport {
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const httpsAgent = new https.Agent({
     keepAlive: true,
@@ -59,6 +62,8 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Closabl
           return;
         }
         const headers: Record<string, string> = { ...req.headers };
+        let waitingMs = idleTimeoutMs;
+        let receiving: http.IncomingMessage | undefined;
         if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
         const request = (secure ? https : http).request(
           url,
@@ -69,7 +74,11 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Closabl
             ...(req.signal === undefined ? {} : { signal: req.signal }),
           },
           (response) => {
-            // The socket timeout keeps running while the body is read: a stalled body fails too.
+            // The timeout keeps running while the body is read, so a stalled body fails too; it is longer
+            // then, because a consumer that is busy (unpacking, analysing) also leaves the socket idle.
+            waitingMs = bodyIdleTimeoutMs;
+            receiving = response;
+            request.setTimeout(bodyIdleTimeoutMs);
             resolve({
               status: response.statusCode ?? 0,
               header(name) {
@@ -81,9 +90,11 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Closabl
           },
         );
         request.setTimeout(idleTimeoutMs, () => {
-          const error = Object.assign(new Error(`no data from ${url.host} for ${idleTimeoutMs} ms`), {
+          const error = Object.assign(new Error(`no data from ${url.host} for ${waitingMs} ms`), {
             code: 'ETIMEDOUT',
           });
+          // The body stream gets the reason too, rather than a bare "aborted".
+          receiving?.destroy(error);
           request.destroy(error);
         });
         request.on('error', reject);

@@ -18,6 +18,7 @@ import {
 } from '../../test/env/image-builder.js';
 import type { LocalRegistry } from '../../test/env/registry.js';
 import { ImageError } from './errors.js';
+import { createNodeTransport } from './http-transport.js';
 import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, OCI_CONFIG, OCI_LAYER_GZIP } from './media-types.js';
 import { parsePlatform } from './platform.js';
 import { createRegistryClient, type RegistryClient } from './registry-client.js';
@@ -291,6 +292,36 @@ describe('registry client against stub registries', () => {
       );
     } finally {
       await client.close();
+      await stub.close();
+    }
+  });
+
+  test('a body that stalls fails after the idle timeout instead of hanging', async () => {
+    const stub = await startStub((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write(Buffer.alloc(10)); // …and nothing more
+    });
+    const transport = createNodeTransport({ idleTimeoutMs: 300, bodyIdleTimeoutMs: 300 });
+    const client = createRegistryClient({
+      transport: transport.send,
+      plainHttp: true,
+      dockerConfig: false,
+      env: {},
+    });
+    try {
+      const digest = `sha256:${'b'.repeat(64)}`;
+      const blob = await client.openBlob(`${stub.host}/x/y:1`, { digest, size: 1000 });
+      await assert.rejects(drain(blob), (error: unknown) => {
+        assert.ok(ImageError.is(error, 'IMAGE_NETWORK'), String(error));
+        assert.ok(
+          error.message.startsWith(`reading blob ${digest} of ${stub.host}/x/y from ${stub.host} failed:`),
+        );
+        assert.match(error.message, /no data from 127\.0\.0\.1:\d+ for 300 ms/, error.message);
+        return true;
+      });
+    } finally {
+      await client.close();
+      await transport.close();
       await stub.close();
     }
   });
