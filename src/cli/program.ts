@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDbCommand } from './db.js';
 import { registerDemoCommand } from './demo.js';
+import { registerScanCommand } from './scan.js';
 import { readPackageVersion } from './version.js';
 import { registerVersionCommand } from './version-command.js';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerVersionCommand(program);
   registerDbCommand(program);
+  registerScanCommand(program);
   registerDemoCommand(program);
   return program;
 }
