@@ -94,9 +94,12 @@ export function createSupervisor(dir: string): Supervisor {
         async stop(graceMs = 5000) {
           if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return exited;
           killGroup(pid, 'SIGTERM');
-          const timer = sleep(graceMs).then(() => 'timeout' as const);
+          // The grace timer is cancelled once the process exits, so it never keeps the event loop alive.
+          const grace = new AbortController();
+          const timer = sleep(graceMs, 'timeout' as const, { signal: grace.signal }).catch(() => 'exited' as const);
           if ((await Promise.race([exited, timer])) === 'timeout') killGroup(pid, 'SIGKILL');
           const code = await exited;
+          grace.abort();
           // Children the process left in its group (e.g. shells' subprocesses) go too.
           killGroup(pid, 'SIGKILL');
           return code;
