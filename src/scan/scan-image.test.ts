@@ -646,6 +646,10 @@ describe('vigil scan image', () => {
     assert.equal(noDb.code, 1);
     assert.match(noDb.stderr, /--skip-db-update cannot be specified on the first run/);
 
+    const slow = await scan(['--timeout', '1ms', `${registry.host}/vigil/alma:9.0`]);
+    assert.equal(slow.code, 1);
+    assert.match(slow.stderr, /took longer than --timeout 1ms; allow more with --timeout/);
+
     const badSeverity = await scan(['--severity', 'SEVERE', `${registry.host}/vigil/alma:9.0`]);
     assert.equal(badSeverity.code, 2);
     assert.match(badSeverity.stderr, /--severity: unknown severity SEVERE/);
