@@ -98,12 +98,12 @@ export function createFsCache(options: FsCacheOptions): FsCache {
   }
 
   async function write(kind: Kind, key: string, value: unknown): Promise<void> {
-    await ensureDirs();
     const file = fileOf(kind, key);
     const json = JSON.stringify(value);
     const envelope: Envelope = { format: ENTRY_FORMAT, key, sha256: sha256Hex(json), value };
     const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
+      await ensureDirs();
       await writeFile(temp, JSON.stringify(envelope));
       await rename(temp, file);
     } catch (error) {

@@ -171,6 +171,23 @@ describe('the file layer cache', () => {
   });
 });
 
+test('an unwritable cache directory costs re-analysis, never the scan', async () => {
+  const { dir, cleanup } = scratchDir('fs-cache-ro');
+  try {
+    writeFileSync(join(dir, 'fanal'), 'a file where the cache directory should be');
+    const warnings: string[] = [];
+    const cache = createFsCache({
+      dir: join(dir, 'fanal'),
+      logger: { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m) },
+    });
+    await cache.putBlob('sha256:x', { SchemaVersion: 2 });
+    assert.equal(await cache.getBlob('sha256:x'), undefined);
+    assert.ok(warnings.includes('cannot write a layer cache entry'));
+  } finally {
+    cleanup();
+  }
+});
+
 describe('the detecting half', () => {
   test('a blob the cache lacks is Trivy\'s "layer cache missing"', async () => {
     const cache = createMemoryCache();
