@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerDbCommand } from './db.js';
 import { registerDemoCommand } from './demo.js';
 import { registerScanCommand } from './scan.js';
+import { registerServerCommand } from './server.js';
 import { readPackageVersion } from './version.js';
 import { registerVersionCommand } from './version-command.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerVersionCommand(program);
   registerDbCommand(program);
   registerScanCommand(program);
+  registerServerCommand(program);
   registerDemoCommand(program);
   return program;
 }
