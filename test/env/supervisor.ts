@@ -96,7 +96,9 @@ export function createSupervisor(dir: string): Supervisor {
           killGroup(pid, 'SIGTERM');
           // The grace timer is cancelled once the process exits, so it never keeps the event loop alive.
           const grace = new AbortController();
-          const timer = sleep(graceMs, 'timeout' as const, { signal: grace.signal }).catch(() => 'exited' as const);
+          const timer = sleep(graceMs, 'timeout' as const, { signal: grace.signal }).catch(
+            () => 'exited' as const,
+          );
           if ((await Promise.race([exited, timer])) === 'timeout') killGroup(pid, 'SIGKILL');
           const code = await exited;
           grace.abort();
