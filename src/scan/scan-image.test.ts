@@ -26,7 +26,7 @@ import {
 } from '../../test/env/image-builder.js';
 import type { LocalRegistry } from '../../test/env/registry.js';
 import { testData } from '../analyze/testkit.js';
-import { scratchDir, startTestRegistry } from '../image/testkit.js';
+import { htpasswdFile, scratchDir, startTestRegistry } from '../image/testkit.js';
 import {
   type CountingProxy,
   pushScanDb,
@@ -593,6 +593,32 @@ describe('vigil scan image', () => {
     assert.equal(proxy.blobGets().get(layers.alma.digest), 1, 'the layer is fetched and analysed again');
     assert.deepEqual(findings(report.Results[0]), EXPECTED_ALMA);
     assert.equal(readFileSync(join(blobDir, almaEntry[0]), 'utf8'), almaEntry[1], 'the entry is rewritten');
+  });
+
+  test('a registry with basic auth: --username/--password or TRIVY_USERNAME/TRIVY_PASSWORD, else a clear refusal', async () => {
+    const authDir = join(scratch.dir, 'auth');
+    mkdirSync(authDir);
+    const locked = await startTestRegistry({ htpasswdFile: htpasswdFile(authDir, 'scanner', 's3cret') });
+    try {
+      locked.useBasicAuth('scanner', 's3cret');
+      const image = await pushImage(locked, 'private/alma', '9.0', [layers.alma]);
+      // The DB in the shared cache is fresh, so only the image needs the credentials.
+      const withFlags = await json(['--username', 'scanner', '--password', 's3cret', image.reference]);
+      assert.deepEqual(findings(withFlags.Results[0]), EXPECTED_ALMA);
+      const withEnv = parse(
+        await scan(['--format', 'json', image.reference], {
+          TRIVY_USERNAME: 'scanner',
+          TRIVY_PASSWORD: 's3cret',
+        }),
+      );
+      assert.deepEqual(findings(withEnv.Results[0]), EXPECTED_ALMA);
+      const refused = await scan([image.reference]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, new RegExp(`vigil: cannot scan ${image.reference}: `));
+      assert.match(refused.stderr, /--username/);
+    } finally {
+      await locked.stop();
+    }
   });
 
   test('errors exit 1 naming the image: unreachable registry, unknown image, corrupt DB, bad flags exit 2', async () => {
