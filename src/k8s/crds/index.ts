@@ -1,0 +1,3 @@
+export * from './meta.js';
+export * from './vulnerability-report.js';
+export * from './vulnerability-scanner.js';
