@@ -103,18 +103,35 @@ export async function inspectImage(
     todo.length,
     todo.reduce((sum, i) => sum + (source.layers[i]?.size ?? 0), 0),
   );
+  // One failed layer stops the others' downloads instead of letting them run to their end.
+  const failed = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
   try {
-    await mapLimit(todo, options.parallel ?? DEFAULT_LAYER_PARALLELISM, async (i) => {
-      const descriptor = source.layers[i] as Descriptor;
-      const diffId = diffIds[i] ?? '';
-      const blob = await analyzeOne(name, source, descriptor, diffId, createdBy[i], options, logger);
-      blob.Digest = layerDigests[i] || undefined;
-      if (!blob.Digest) delete blob.Digest;
-      const key = layerKeys[i] as string;
-      await options.cache.putBlob(key, blob);
-      analysed.set(key, blob);
-      progress?.layerDone();
-    });
+    await mapLimit(
+      todo,
+      options.parallel ?? DEFAULT_LAYER_PARALLELISM,
+      async (i) => {
+        const descriptor = source.layers[i] as Descriptor;
+        const diffId = diffIds[i] ?? '';
+        const blob = await analyzeOne(
+          name,
+          source,
+          descriptor,
+          diffId,
+          createdBy[i],
+          options,
+          signal,
+          logger,
+        );
+        blob.Digest = layerDigests[i] || undefined;
+        if (!blob.Digest) delete blob.Digest;
+        const key = layerKeys[i] as string;
+        await options.cache.putBlob(key, blob);
+        analysed.set(key, blob);
+        progress?.layerDone();
+      },
+      () => failed.abort(),
+    );
   } finally {
     progress?.finish();
   }
@@ -149,11 +166,12 @@ async function analyzeOne(
   diffId: string,
   createdBy: string | undefined,
   options: InspectOptions,
+  signal: AbortSignal,
   logger: Logger,
 ): Promise<BlobInfo> {
   let stream: Readable;
   try {
-    stream = await source.openLayer(descriptor.digest, { signal: options.signal });
+    stream = await source.openLayer(descriptor.digest, { signal });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     throw new ScanError(

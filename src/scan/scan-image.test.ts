@@ -621,7 +621,7 @@ describe('vigil scan image', () => {
     }
   });
 
-  test('errors exit 1 naming the image: unreachable registry, unknown image, corrupt DB, bad flags exit 2', async () => {
+  test('errors exit 1 naming the image: unreachable registry, unknown image, corrupt DB, damaged layer, timeout; bad flags exit 2', async () => {
     const unreachable = await scan([`127.0.0.1:9/vigil/none:1`]);
     assert.equal(unreachable.code, 1);
     assert.match(
@@ -675,6 +675,20 @@ describe('vigil scan image', () => {
     const slow = await scan(['--timeout', '1ms', `${registry.host}/vigil/alma:9.0`]);
     assert.equal(slow.code, 1);
     assert.match(slow.stderr, /took longer than --timeout 1ms; allow more with --timeout/);
+
+    // The config names a diff id the layer does not unpack to: the content is refused, not cached under it.
+    const wrongDiffId = `sha256:${'e'.repeat(64)}`;
+    const damaged = await pushImage(registry, 'vigil/damaged', '1', [
+      { ...layers.alma, diffId: wrongDiffId },
+    ]);
+    const refused = await scan([damaged.reference]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `vigil: ${damaged.reference}: layer ${layers.alma.digest} unpacks to ${layers.alma.diffId}, not to the diff id ${wrongDiffId}`,
+      ),
+    );
 
     const badSeverity = await scan(['--severity', 'SEVERE', `${registry.host}/vigil/alma:9.0`]);
     assert.equal(badSeverity.code, 2);

@@ -15,6 +15,7 @@ import { createFsCache } from './fs-cache.js';
 import { formatGoDuration, parseGoDuration } from './go-duration.js';
 import { matchReference } from './image-metadata.js';
 import { createdByOf } from './inspect-image.js';
+import { mapLimit } from './limit.js';
 import { createProgress } from './progress.js';
 import { packageUrl } from './purl.js';
 import { scanCachedBlobs } from './scan-blobs.js';
@@ -275,4 +276,36 @@ test('the progress line: quiet at first, then rate-limited lines (redrawn in pla
   assert.equal(tty.length, 2, 'a line every 200 ms at most, then the last one');
   assert.ok(tty.every((t) => t.startsWith('\r\u001b[K')));
   assert.ok(tty[1]?.endsWith('\n'));
+});
+
+test('mapLimit: bounded concurrency; the first failure in time is thrown and reported at once', async () => {
+  let running = 0;
+  let peak = 0;
+  const results = await mapLimit([5, 1, 3, 2, 4], 2, async (ms) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    running--;
+    return ms * 10;
+  });
+  assert.deepEqual(results, [50, 10, 30, 20, 40]);
+  assert.equal(peak, 2);
+
+  const reported: unknown[] = [];
+  const started: number[] = [];
+  await assert.rejects(
+    mapLimit(
+      [30, 5, 1, 1],
+      2,
+      async (ms, i) => {
+        started.push(i);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        throw new Error(`item ${i}`);
+      },
+      (error) => reported.push(error),
+    ),
+    /item 1/,
+  );
+  assert.equal(reported.length, 1);
+  assert.deepEqual(started, [0, 1], 'nothing new starts after a failure');
 });

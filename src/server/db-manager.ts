@@ -177,7 +177,22 @@ export function createDbManager(options: DbManagerOptions): DbManager {
       throw error;
     }
     if (decision.update) {
-      return (await download(decision.reason)) ? (hadDb ? 'updated' : 'loaded') : 'failed';
+      if (await download(decision.reason)) return hadDb ? 'updated' : 'loaded';
+      // A stale DB answers scans better than none while the registry cannot be reached.
+      if (
+        current === undefined &&
+        local.dbFileExists &&
+        local.metadata !== undefined &&
+        !abort.signal.aborted
+      ) {
+        if (
+          await openCurrent('the download failed; serving the DB already on disk until an update succeeds')
+        ) {
+          logger.warn('serving the DB already on disk until an update succeeds', dbFields(local.metadata));
+          return 'loaded';
+        }
+      }
+      return 'failed';
     }
     if (current === undefined) {
       if (await openCurrent(decision.reason)) return 'loaded';
