@@ -134,7 +134,8 @@ describe('DB lifecycle', () => {
       );
       assert.equal(await manager.check(), 'updated');
       const next = manager.acquire();
-      assert.equal((next?.db as TrivyDb & { id: string }).id, 'gen2');
+      assert.ok(next);
+      assert.equal((next.db as TrivyDb & { id: string }).id, 'gen2');
       assert.ok(!closed.has('gen1'), 'the leased generation stays open');
       // The old handle still answers while the scan runs.
       assert.ok((await scan.db.getAdvisories('alpine 3.10', 'musl')).size > 0);
@@ -143,7 +144,7 @@ describe('DB lifecycle', () => {
       await new Promise((r) => setImmediate(r));
       assert.ok(closed.has('gen1'), 'released: closed');
       assert.equal(manager.status().leases, 1);
-      next?.release();
+      next.release();
       await manager.close();
       assert.ok(closed.has('gen2'));
     } finally {
