@@ -83,6 +83,10 @@ export interface FaultyClient extends KubeClient {
   rewriteNextWatch(rewrite: (query: Query) => Query): void;
   /** Every watch event passed on, including ERROR events the informer never shows its handlers. */
   readonly watchEvents: WatchEvent[];
+  /** Every error a watch ended with (e.g. an HTTP 410 answer). */
+  readonly watchErrors: unknown[];
+  /** Cuts every open watch as a dropped connection would. */
+  dropWatches(): void;
   /** While set, every request fails with this error before reaching the server. */
   failWith(error: Error | undefined): void;
 }
@@ -91,6 +95,8 @@ export interface FaultyClient extends KubeClient {
 export function createFaultyClient(inner: KubeClient): FaultyClient {
   const seen: SeenRequest[] = [];
   const watchEvents: WatchEvent[] = [];
+  const watchErrors: unknown[] = [];
+  const openWatches = new Set<AbortController>();
   let nextWatchRewrite: ((query: Query) => Query) | undefined;
   let failure: Error | undefined;
   const check = () => {
@@ -102,6 +108,10 @@ export function createFaultyClient(inner: KubeClient): FaultyClient {
     },
     seen,
     watchEvents,
+    watchErrors,
+    dropWatches() {
+      for (const controller of openWatches) controller.abort();
+    },
     rewriteNextWatch(rewrite) {
       nextWatchRewrite = rewrite;
     },
@@ -159,15 +169,24 @@ export function createFaultyClient(inner: KubeClient): FaultyClient {
       nextWatchRewrite = undefined;
       const effective = rewrite ? rewrite(query) : query;
       seen.push({ verb: 'watch', path, query: effective });
-      return inner.watch<T>(
-        path,
-        effective,
-        (event) => {
-          watchEvents.push(event as unknown as WatchEvent);
-          onEvent(event);
-        },
-        signal,
-      );
+      const drop = new AbortController();
+      openWatches.add(drop);
+      try {
+        await inner.watch<T>(
+          path,
+          effective,
+          (event) => {
+            watchEvents.push(event as unknown as WatchEvent);
+            onEvent(event);
+          },
+          signal ? AbortSignal.any([signal, drop.signal]) : drop.signal,
+        );
+      } catch (error) {
+        watchErrors.push(error);
+        throw error;
+      } finally {
+        openWatches.delete(drop);
+      }
     },
     async text(path, options) {
       check();
