@@ -2,6 +2,7 @@
  * The DB step of a standalone scan: download or update trivy-db into `<cache-dir>/db` as Trivy's NeedsUpdate
  * rules say (unless --skip-db-update), then open it read-only. Failures say what to do.
  */
+import { existsSync } from 'node:fs';
 import {
   type Clock,
   ImageError,
@@ -57,9 +58,12 @@ export async function openScanDb(options: ScanDbOptions): Promise<TrivyDb> {
       throw new ScanError('SCAN_DB', error.message, error);
     }
     if (error instanceof DbError || error instanceof ImageError) {
+      const fallback = existsSync(paths.db)
+        ? `, or scan with --skip-db-update using the DB already in ${paths.dir}`
+        : ` (or put a DB into ${paths.dir} with vigil db download and scan with --skip-db-update)`;
       throw new ScanError(
         'SCAN_DB',
-        `cannot download the vulnerability DB (${options.repositories.join(', ')}): ${error.message}; name a reachable repository with --db-repository, or scan with --skip-db-update using the DB already in ${paths.dir}`,
+        `cannot download the vulnerability DB (${options.repositories.join(', ')}): ${error.message}; name a reachable repository with --db-repository${fallback}`,
         error,
       );
     }

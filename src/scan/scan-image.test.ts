@@ -661,6 +661,22 @@ describe('vigil scan image', () => {
     assert.match(corrupt.stderr, /vulnerability DB .*trivy\.db cannot be read/);
     assert.match(corrupt.stderr, /vigil db download --force/);
 
+    const noArtifact = await runVigil([
+      'scan',
+      'image',
+      '--cache-dir',
+      join(scratch.dir, 'no-artifact'),
+      '--db-repository',
+      `${registry.host}/vigil/no-db:2`,
+      `${registry.host}/vigil/alma:9.0`,
+    ]);
+    assert.equal(noArtifact.code, 1);
+    assert.match(
+      noArtifact.stderr,
+      /vigil: cannot download the vulnerability DB \(127\.0\.0\.1:\d+\/vigil\/no-db:2\)/,
+    );
+    assert.match(noArtifact.stderr, /name a reachable repository with --db-repository/);
+
     const noDb = await runVigil([
       'scan',
       'image',

@@ -197,8 +197,6 @@ function hint(error: ImageError): string {
   switch (error.code) {
     case 'IMAGE_NETWORK':
       return `${error.message}; check the registry address, or whether it needs --insecure (plain HTTP or a self-signed certificate)`;
-    case 'IMAGE_NOT_FOUND':
-      return `${error.message}; check the repository and tag (or digest)`;
     default:
       return error.message;
   }
