@@ -2,7 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { type Logger, type Platform, parsePlatform } from '../image/index.js';
 import { exitCodeFor, filterReport, renderTable, writeJsonReport } from '../report/index.js';
-import { createImageScanner, createProgress, parseGoDuration, ScanError } from '../scan/index.js';
+import {
+  createImageScanner,
+  createProgress,
+  DEFAULT_CACHE_MAX_BYTES,
+  parseGoDuration,
+  ScanError,
+} from '../scan/index.js';
 import {
   DEFAULT_DB_REPOSITORIES,
   defaultCacheDir,
@@ -12,10 +18,12 @@ import {
   type StatusName,
 } from '../vulndb/index.js';
 import { UsageError } from './errors.js';
+import { parseSize } from './server.js';
 import { readPackageVersion } from './version.js';
 
 interface ScanImageOptions {
   cacheDir: string;
+  cacheMaxSize: string;
   skipDbUpdate: boolean;
   offlineScan: boolean;
   dbRepository: string[];
@@ -61,6 +69,12 @@ export function registerScanCommand(program: Command): void {
       new Option('--cache-dir <dir>', 'cache directory (DB in <dir>/db, layer cache in <dir>/fanal)').default(
         str('TRIVY_CACHE_DIR') ?? defaultCacheDir(env),
       ),
+    )
+    .addOption(
+      new Option(
+        '--cache-max-size <size>',
+        'bound on the layer cache in <dir>/fanal, e.g. 512MiB, 2GiB ($VIGIL_CACHE_MAX_SIZE)',
+      ).default(str('VIGIL_CACHE_MAX_SIZE') ?? `${DEFAULT_CACHE_MAX_BYTES / 1024 ** 3}GiB`),
     )
     .addOption(
       new Option('--skip-db-update', 'use the DB in the cache as it is (TRIVY_SKIP_DB_UPDATE)').default(
@@ -165,6 +179,7 @@ export function registerScanCommand(program: Command): void {
       }
       const scanner = createImageScanner({
         cacheDir: options.cacheDir,
+        cacheMaxBytes: settings.cacheMaxBytes,
         registry: {
           env,
           username: options.username,
@@ -234,6 +249,7 @@ export function registerScanCommand(program: Command): void {
 
 interface Settings {
   target: string;
+  cacheMaxBytes: number;
   input: boolean;
   platform: Platform | undefined;
   dbRepositories: string[];
@@ -318,6 +334,7 @@ function validate(image: string | undefined, options: ScanImageOptions, env: Nod
   const scanners = list(options.scanners);
   return {
     target,
+    cacheMaxBytes: parseSize('--cache-max-size', options.cacheMaxSize),
     input: options.input !== undefined,
     platform,
     dbRepositories,

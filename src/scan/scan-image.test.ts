@@ -326,7 +326,14 @@ describe('vigil scan image', () => {
 
   test('a second scan, and a scan of another image on the same base, take shared layers from the layer cache', async () => {
     proxy.reset();
-    const again = await scan(['--format', 'json', '--debug', `${proxy.host}/vigil/debian:bookworm`]);
+    const again = await scan([
+      '--format',
+      'json',
+      '--debug',
+      '--cache-max-size',
+      '512MiB',
+      `${proxy.host}/vigil/debian:bookworm`,
+    ]);
     assert.equal(again.code, 0, again.stderr);
     const blobs = proxy.blobGets();
     assert.equal(blobs.get(base.layer.digest), undefined, 'the Debian layer is not fetched again');
@@ -709,6 +716,9 @@ describe('vigil scan image', () => {
     const badSeverity = await scan(['--severity', 'SEVERE', `${registry.host}/vigil/alma:9.0`]);
     assert.equal(badSeverity.code, 2);
     assert.match(badSeverity.stderr, /--severity: unknown severity SEVERE/);
+    const badSize = await scan(['--cache-max-size', 'lots', `${registry.host}/vigil/alma:9.0`]);
+    assert.equal(badSize.code, 2);
+    assert.match(badSize.stderr, /--cache-max-size: "lots" is not a size/);
     const noImage = await scan([]);
     assert.equal(noImage.code, 2);
   });
