@@ -20,10 +20,11 @@ import {
   systemClock,
 } from '../image/index.js';
 import { buildReport, type Report } from '../report/index.js';
+import type { LocalArtifactCache } from './artifact-cache.js';
 import { messageOf, ScanError } from './errors.js';
 import { createFsCache, type FsCacheStats } from './fs-cache.js';
 import { formatGoDuration } from './go-duration.js';
-import { inspectImage, type LayerProgress } from './inspect-image.js';
+import { type InspectedImage, inspectImage, type LayerProgress } from './inspect-image.js';
 import { scanBlobs } from './scan-blobs.js';
 import { corruptDb, isDbReadError, openScanDb } from './scan-db.js';
 
@@ -86,7 +87,8 @@ export function createImageScanner(options: ImageScannerOptions): ImageScanner {
       });
       let source: ImageSource | undefined;
       try {
-        source = await openSource(name, request, client);
+        const image = await openSource(name, request, client);
+        source = image;
         logger.debug('image resolved', {
           image: name,
           digest: source.digest,
@@ -103,22 +105,28 @@ export function createImageScanner(options: ImageScannerOptions): ImageScanner {
           ...(signal ? { signal } : {}),
         });
         try {
-          const inspected = await inspectImage(name, source, {
-            cache,
-            analyzers,
-            logger,
-            ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
-            ...(signal ? { signal } : {}),
-            ...(options.progress ? { progress: options.progress } : {}),
-          });
-          const blobs: BlobInfo[] = [];
-          for (const [i, key] of inspected.blobIds.entries()) {
-            const blob = inspected.analysed.get(key) ?? (await cache.getBlob(key));
-            if (blob === undefined) throw new ScanError('SCAN_CACHE', `${name}: layer cache missing: ${key}`);
-            // A cached blob may come from another image with the same layer compressed differently.
-            const digest = inspected.layerDigests[i];
-            const { Digest: _digest, ...rest } = blob;
-            blobs.push(digest ? { ...rest, Digest: digest } : rest);
+          const inspect = () =>
+            inspectImage(name, image, {
+              cache,
+              analyzers,
+              logger,
+              ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
+              ...(signal ? { signal } : {}),
+              ...(options.progress ? { progress: options.progress } : {}),
+            });
+          let inspected = await inspect();
+          let blobs = await loadBlobs(inspected, cache);
+          if (blobs === undefined) {
+            // Another process sharing the cache evicted a layer between the two looks: analyse it again.
+            logger.debug('a cached layer went missing; inspecting again');
+            inspected = await inspect();
+            blobs = await loadBlobs(inspected, cache);
+          }
+          if (blobs === undefined) {
+            throw new ScanError(
+              'SCAN_CACHE',
+              `${name}: the layer cache in ${cache.dir} keeps losing entries; give it more room (--cache-max-size)`,
+            );
           }
           const stats = cache.stats();
           logger.debug('layer cache use', { ...stats });
@@ -174,6 +182,25 @@ export function createImageScanner(options: ImageScannerOptions): ImageScanner {
       }
     },
   };
+}
+
+/**
+ * The blobs of every layer, this image's compressed digests in them (a cached blob may come from another
+ * image with the same layer compressed differently); undefined when the cache lost one.
+ */
+async function loadBlobs(
+  inspected: InspectedImage,
+  cache: LocalArtifactCache,
+): Promise<BlobInfo[] | undefined> {
+  const blobs: BlobInfo[] = [];
+  for (const [i, key] of inspected.blobIds.entries()) {
+    const blob = inspected.analysed.get(key) ?? (await cache.getBlob(key));
+    if (blob === undefined) return undefined;
+    const digest = inspected.layerDigests[i];
+    const { Digest: _digest, ...rest } = blob;
+    blobs.push(digest ? { ...rest, Digest: digest } : rest);
+  }
+  return blobs;
 }
 
 async function openSource(
