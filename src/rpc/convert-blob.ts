@@ -34,7 +34,12 @@ import {
   type ArtifactInfo as RpcArtifactInfo,
   type BlobInfo as RpcBlobInfo,
 } from './gen/rpc/cache/service_pb.js';
-import { BuildInfoSchema, type BuildInfo as RpcBuildInfo } from './gen/rpc/common/service_pb.js';
+import {
+  BuildInfoSchema,
+  LicenseType_Enum,
+  type BuildInfo as RpcBuildInfo,
+  type LicenseFile as RpcLicenseFile,
+} from './gen/rpc/common/service_pb.js';
 
 /** Trivy's ArtifactInfo schema; a cache treats any other value as missing. */
 export const ARTIFACT_SCHEMA_VERSION = 1;
@@ -47,6 +52,32 @@ export const ARTIFACT_SCHEMA_VERSION = 1;
 export interface WireBlobInfo extends Omit<BlobInfo, 'SchemaVersion'> {
   SchemaVersion: number;
   BuildInfo?: BuildInfo;
+  /** Licence files a Trivy client found (dpkg copyright files among them). */
+  Licenses?: WireLicenseFile[];
+}
+
+/** Trivy's LicenseFile: `Type` is "dpkg", "header" or "license-file" (LicenseTypeMap in convert.go). */
+export interface WireLicenseFile {
+  Type: string;
+  FilePath: string;
+  PkgName?: string;
+  /** The names of its findings, in order. */
+  Names: string[];
+}
+
+const LICENSE_TYPES: Readonly<Record<number, string>> = {
+  [LicenseType_Enum.DPKG]: 'dpkg',
+  [LicenseType_Enum.HEADER]: 'header',
+  [LicenseType_Enum.LICENSE_FILE]: 'license-file',
+};
+
+function fromRpcLicenseFile(file: RpcLicenseFile): WireLicenseFile {
+  return compact<WireLicenseFile>({
+    Type: LICENSE_TYPES[file.licenseType] ?? '',
+    FilePath: file.filePath,
+    PkgName: file.pkgName || undefined,
+    Names: file.fingings.map((f) => f.name),
+  });
 }
 
 /** Trivy's fanal ArtifactInfo: facts from the image config. */
@@ -122,6 +153,7 @@ export function fromRpcBlobInfo(blob: RpcBlobInfo): WireBlobInfo {
     PackageInfos: blob.packageInfos.length > 0 ? blob.packageInfos.map(fromRpcPackageInfo) : undefined,
     Applications: blob.applications.length > 0 ? blob.applications.map(fromRpcApplication) : undefined,
     BuildInfo: fromRpcBuildInfo(blob.buildInfo),
+    Licenses: blob.licenses.length > 0 ? blob.licenses.map(fromRpcLicenseFile) : undefined,
   });
 }
 

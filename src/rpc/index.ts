@@ -20,6 +20,7 @@ export {
   toRpcPutBlobRequest,
   type WireArtifactInfo,
   type WireBlobInfo,
+  type WireLicenseFile,
 } from './convert-blob.js';
 export {
   formatTimestamp,

@@ -24,6 +24,7 @@ import type {
 } from '../rpc/index.js';
 import { RELATIONSHIPS } from '../rpc/index.js';
 import type { TrivyDb } from '../vulndb/index.js';
+import { applyDpkgLicenses } from './dpkg-licenses.js';
 import type { ServerLogger } from './logger.js';
 import type { ScanStep } from './services.js';
 
@@ -98,7 +99,7 @@ export function createScanStep(options: ScanStepOptions): ScanStep {
         name: request.options.distro.Name,
       });
     }
-    const blobs = request.blobs.map((blob) => filterBlobPackages(blob, request.options));
+    const blobs = applyDpkgLicenses(request.blobs).map((blob) => filterBlobPackages(blob, request.options));
     const response = await options.scanBlobs(
       request.target,
       request.artifactInfo as WireArtifactInfo as never,
