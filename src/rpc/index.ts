@@ -57,6 +57,13 @@ export * as scannerPb from './gen/rpc/scanner/service_pb.js';
 export { Scanner } from './gen/rpc/scanner/service_pb.js';
 export { acceptsGzip, type BodyLimits, readRequestBody } from './http-body.js';
 export {
+  createRemoteCache,
+  createRemoteScanner,
+  type RemoteCache,
+  type RemoteOptions,
+  type RemoteScanner,
+} from './remote.js';
+export {
   type CallOptions,
   createTwirpClient,
   type RetryPolicy,

@@ -13,14 +13,21 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildLayer, debianBase, pushImage } from '../../test/env/image-builder.js';
 import type { LocalRegistry } from '../../test/env/registry.js';
 import { runBuildScript } from '../../test/env/run-tool.js';
+import { type BlobInfo, createImageAnalyzers } from '../analyze/index.js';
 import { testData } from '../analyze/testkit.js';
+import { createDetector } from '../detect/index.js';
+import { createRegistryClient } from '../image/index.js';
 import { scratchDir, startTestRegistry } from '../image/testkit.js';
+import { createRemoteCache, createRemoteScanner } from '../rpc/index.js';
+import { inspectImage, scanBlobs } from '../scan/index.js';
 import { CLI } from '../scan/testkit.js';
+import { openTrivyDb } from '../vulndb/index.js';
 import { placeTestDb } from './testkit.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: Trivy's reports are compared as parsed JSON
@@ -96,6 +103,17 @@ function comparable(report: Json): Json {
   }));
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 function ids(report: Json): string[] {
   return (report.Results ?? [])
     .flatMap((r: Json) => (r.Vulnerabilities ?? []).map((v: Json) => `${v.PkgName} ${v.VulnerabilityID}`))
@@ -109,6 +127,9 @@ describe('interop with the real Trivy', () => {
   let server: ChildProcess | undefined;
   let serverUrl = '';
   let serverLog = '';
+  let trivyServer: ChildProcess | undefined;
+  let trivyServerUrl = '';
+  let trivyServerLog = '';
   const images: Record<string, string> = {};
   const timings: string[] = [];
   const env = (home: string): Record<string, string> => ({
@@ -201,13 +222,52 @@ describe('interop with the real Trivy', () => {
     for (let i = 0; i < 100 && (await fetch(`${serverUrl}/readyz`)).status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
+
+    // The real Trivy server, over another copy of the same DB, for Vigil's client.
+    mkdirSync(join(scratch.dir, 'trivy-server', 'db'), { recursive: true });
+    for (const f of ['trivy.db', 'metadata.json']) {
+      copyFileSync(join(scratch.dir, 'server', 'db', f), join(scratch.dir, 'trivy-server', 'db', f));
+    }
+    const port = await freePort();
+    trivyServerUrl = `http://127.0.0.1:${port}`;
+    const home = join(scratch.dir, 'home-server');
+    mkdirSync(home, { recursive: true });
+    trivyServer = spawn(
+      trivy,
+      [
+        'server',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--cache-dir',
+        join(scratch.dir, 'trivy-server'),
+        '--skip-db-update',
+        '--token',
+        TOKEN,
+        '--quiet',
+      ],
+      { env: env(home), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    trivyServer.stderr?.on('data', (d: Buffer) => {
+      trivyServerLog += d.toString();
+    });
+    let healthy = false;
+    for (let i = 0; i < 200 && !healthy; i++) {
+      healthy = await fetch(`${trivyServerUrl}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!healthy) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(healthy, `trivy server did not start:\n${trivyServerLog}`);
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
+    for (const child of [server, trivyServer]) {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
     await registry?.stop();
     scratch.cleanup();
@@ -303,4 +363,70 @@ describe('interop with the real Trivy', () => {
     assert.match(metrics, /^vigil_server_scans_total\{code="ok"\} [1-9]/m);
     assert.ok(!serverLog.includes(TOKEN));
   });
+
+  const analysedByVigil = new Map<string, BlobInfo>();
+  for (const name of ['debian', 'app', 'alpine'] as const) {
+    test(`Vigil's client (analysis, MissingBlobs/PutBlob/PutArtifact, Scan) against the real trivy server finds what Vigil finds standalone: ${name}`, async () => {
+      const image = images[name] ?? '';
+      const registryClient = createRegistryClient({ insecure: true, env: {} });
+      try {
+        const source = await registryClient.openImage(image);
+        const remoteOptions = { serverUrl: trivyServerUrl, token: TOKEN, retry: false as const };
+        const started = performance.now();
+        const inspected = await inspectImage(image, source, {
+          cache: createRemoteCache(remoteOptions),
+          analyzers: createImageAnalyzers(),
+        });
+        const scanOptions = { pkgTypes: ['os', 'library'], scanners: ['vuln'] };
+        const remote = await createRemoteScanner(remoteOptions).scan({
+          target: image,
+          artifactId: inspected.id,
+          blobIds: inspected.blobIds,
+          options: scanOptions,
+        });
+        timings.push(`${Math.round(performance.now() - started)} ms  vigil client → trivy server ${image}`);
+        await source.close();
+
+        // Vigil standalone on the same blobs and the same DB file.
+        const db = await openTrivyDb(join(scratch.dir, 'trivy-server', 'db', 'trivy.db'));
+        try {
+          for (const [key, blob] of inspected.analysed) analysedByVigil.set(key, blob);
+          if (name === 'app') {
+            assert.equal(
+              inspected.analysed.size,
+              1,
+              'the Debian layer the server already holds is not analysed again',
+            );
+          }
+          const blobs = inspected.blobIds.map((key) => {
+            const blob = analysedByVigil.get(key);
+            assert.ok(blob, `${key} was analysed`);
+            return blob;
+          });
+          const local = await scanBlobs(image, undefined, blobs, {
+            detector: createDetector({ db }),
+            scan: { pkgTypes: ['os', 'library'], detectVulnerabilities: true },
+          });
+          const view = (results: readonly Json[]) =>
+            comparable({ Results: JSON.parse(JSON.stringify(results)) }).map((r: Json) => ({
+              ...r,
+              Packages: r.Packages.map((p: Json) => ({ ...p, Licenses: p.Licenses ?? undefined })),
+              // Detection leaves ordering to the client's report step (Trivy's server too).
+              Vulnerabilities: [...r.Vulnerabilities].sort((a: Json, b: Json) => {
+                const ka = `${a.PkgID}\u0000${a.VulnerabilityID}\u0000${a.PkgPath ?? ''}`;
+                const kb = `${b.PkgID}\u0000${b.VulnerabilityID}\u0000${b.PkgPath ?? ''}`;
+                return ka < kb ? -1 : ka > kb ? 1 : 0;
+              }),
+            }));
+          assert.ok(remote.results.length > 0);
+          assert.deepEqual(remote.os, local.os);
+          assert.deepEqual(view(remote.results), view(local.results));
+        } finally {
+          await db.close();
+        }
+      } finally {
+        await registryClient.close();
+      }
+    });
+  }
 });
