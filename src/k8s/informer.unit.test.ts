@@ -276,6 +276,27 @@ describe('informer (scripted client)', () => {
     await informer.stop();
   });
 
+  test('stop() right after the sync resolves at once, even before the first watch opened', {
+    timeout: 5000,
+  }, async () => {
+    const scripted = createScriptedClient(
+      () => [cm('a', '1')],
+      () => '1',
+    );
+    const informer = createInformer({
+      client: scripted.client,
+      path: '/api/v1/configmaps',
+      clock: createFakeClock(),
+    });
+    informer.start();
+    assert.equal(await informer.waitForSync(1000), true);
+    await informer.stop();
+    assert.ok(
+      scripted.watches.every((w) => w.aborted()),
+      'no watch left open',
+    );
+  });
+
   test('waitForSync gives up after its timeout while the API server keeps failing, and the informer keeps trying', async () => {
     const clock = createFakeClock();
     const scripted = createScriptedClient(

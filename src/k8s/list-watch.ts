@@ -103,6 +103,8 @@ export async function listAndWatch<T extends KubeObject>(
   }
 
   async function watchOnce(): Promise<WatchOutcome> {
+    // An abort that came while the list was being handled has already fired; a listener added now would miss it.
+    if (signal.aborted) return 'aborted';
     const controller = new AbortController();
     const stop = () => controller.abort();
     signal.addEventListener('abort', stop, { once: true });
