@@ -6,6 +6,7 @@ import {
   createDbManager,
   createJsonLogger,
   createMemoryBlobStore,
+  createRedisBlobStore,
   createScanStep,
   createServerMetrics,
   DEFAULT_CACHE_MAX_BYTES,
@@ -31,6 +32,7 @@ interface ServerOptions {
   cacheDir: string;
   cacheBackend: string;
   cacheMaxSize: string;
+  cacheTtl?: string;
   skipDbUpdate: boolean;
   dbRepository: string[];
   token?: string;
@@ -76,8 +78,14 @@ export function registerServerCommand(program: Command): void {
     .addOption(
       new Option(
         '--cache-backend <backend>',
-        'blob cache: fs (on disk) or memory ($TRIVY_CACHE_BACKEND)',
+        'blob cache: fs (on disk), memory, or redis://[user:password@]host:port[/db] shared by replicas ($TRIVY_CACHE_BACKEND)',
       ).default(str('TRIVY_CACHE_BACKEND') ?? 'fs'),
+    )
+    .addOption(
+      new Option(
+        '--cache-ttl <duration>',
+        'redis entries expire this long after they were written ($TRIVY_CACHE_TTL)',
+      ).default(str('TRIVY_CACHE_TTL')),
     )
     .addOption(
       new Option(
@@ -208,12 +216,13 @@ async function runServer(options: ServerOptions, env: NodeJS.ProcessEnv): Promis
       throw new UsageError(`--db-repository: ${(error as Error).message}`, { cause: error });
     }
   }
-  if (options.cacheBackend.startsWith('redis://') || options.cacheBackend.startsWith('rediss://')) {
-    throw new UsageError('--cache-backend: redis is not supported yet; use fs (default) or memory');
+  const redis = /^rediss?:\/\//.test(options.cacheBackend);
+  if (!redis && options.cacheBackend !== 'fs' && options.cacheBackend !== 'memory') {
+    throw new UsageError(
+      `--cache-backend: ${JSON.stringify(options.cacheBackend)} is not fs, memory or a redis:// URL`,
+    );
   }
-  if (options.cacheBackend !== 'fs' && options.cacheBackend !== 'memory') {
-    throw new UsageError(`--cache-backend: ${JSON.stringify(options.cacheBackend)} is not fs or memory`);
-  }
+  const ttlSeconds = options.cacheTtl ? parseInterval('--cache-ttl', options.cacheTtl) / 1000 : undefined;
   const level: LogLevel = options.debug ? 'debug' : options.quiet ? 'warn' : 'info';
   const logger = createJsonLogger({
     level,
@@ -223,8 +232,9 @@ async function runServer(options: ServerOptions, env: NodeJS.ProcessEnv): Promis
 
   let store: BlobStore;
   try {
-    store =
-      options.cacheBackend === 'memory'
+    store = redis
+      ? createRedisBlobStore({ url: options.cacheBackend, logger, ...(ttlSeconds ? { ttlSeconds } : {}) })
+      : options.cacheBackend === 'memory'
         ? createMemoryBlobStore({ maxBytes })
         : await openFsBlobStore({ dir: join(options.cacheDir, 'fanal'), maxBytes, logger });
   } catch (error) {

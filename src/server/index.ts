@@ -37,6 +37,8 @@ export {
 } from './logger.js';
 export { createMemoryBlobStore } from './memory-blob-store.js';
 export { createServerMetrics, type ServerMetrics, type ServerMetricsOptions } from './metrics.js';
+export { createRedisBlobStore, REDIS_KEY_PREFIX, type RedisBlobStoreOptions } from './redis-blob-store.js';
+export { createRedisClient, type RedisClient, type RedisOptions, redisTarget } from './redis-client.js';
 export {
   createScanStep,
   detectOptionsOf,

@@ -159,9 +159,9 @@ describe('vigil server (process)', () => {
     const listen = await runVigil(['server', '--listen', 'nowhere']);
     assert.equal(listen.code, 2);
     assert.match(listen.stderr, /--listen: "nowhere" is not host:port/);
-    const redis = await runVigil(['server', '--cache-backend', 'redis://127.0.0.1:6379']);
-    assert.equal(redis.code, 2);
-    assert.match(redis.stderr, /redis is not supported yet/);
+    const backend = await runVigil(['server', '--cache-backend', 'bolt']);
+    assert.equal(backend.code, 2);
+    assert.match(backend.stderr, /--cache-backend: "bolt" is not fs, memory or a redis:\/\/ URL/);
     const size = await runVigil(['server', '--cache-max-size', 'lots']);
     assert.equal(size.code, 2);
   });
