@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-debian_packages=(docker-registry debootstrap openssl zstd ca-certificates tar gzip util-linux procps rpm apache2-utils db5.3-util sqlite3 zip unzip)
+debian_packages=(docker-registry debootstrap openssl zstd ca-certificates tar gzip util-linux procps rpm apache2-utils db5.3-util sqlite3 zip unzip redis-server)
 missing=()
 for p in "${debian_packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
