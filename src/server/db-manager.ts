@@ -87,7 +87,8 @@ export function createDbManager(options: DbManagerOptions): DbManager {
   const now = options.now ?? Date.now;
   const open = options.open ?? ((path: string) => openTrivyDb(path));
   const updateInterval = options.updateIntervalMs ?? DB_UPDATE_INTERVAL_MS;
-  const retryInterval = options.retryIntervalMs ?? DB_RETRY_INTERVAL_MS;
+  // Without a DB, check at least as often as updates are checked (a short interval in tests).
+  const retryInterval = options.retryIntervalMs ?? Math.min(DB_RETRY_INTERVAL_MS, updateInterval);
   const abort = new AbortController();
   const generations = new Set<Generation>();
   let current: Generation | undefined;

@@ -429,4 +429,73 @@ describe('interop with the real Trivy', () => {
       }
     });
   }
+
+  test('a Trivy client scanning while the server has no DB yet retries Scan until the DB arrives', async () => {
+    const cacheDir = join(scratch.dir, 'late-db');
+    mkdirSync(cacheDir, { recursive: true });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRIVY_')));
+    const late = spawn(
+      process.execPath,
+      [
+        CLI,
+        'server',
+        '--listen',
+        '127.0.0.1:0',
+        '--cache-dir',
+        cacheDir,
+        '--skip-db-update',
+        '--db-update-interval',
+        '1s',
+      ],
+      { env: clean, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    late.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    try {
+      let url = '';
+      for (let i = 0; i < 200 && url === ''; i++) {
+        const line = log.split('\n').find((l) => l.includes('"scan server listening"'));
+        if (line) url = `http://${JSON.parse(line).address}`;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(url, `vigil server did not start:\n${log}`);
+      assert.equal((await fetch(`${url}/readyz`)).status, 503);
+      const home = join(scratch.dir, 'home-late');
+      mkdirSync(home, { recursive: true });
+      const scan = run(
+        trivy,
+        [
+          'image',
+          ...common,
+          '--server',
+          url,
+          '--cache-dir',
+          join(scratch.dir, 'late-client'),
+          images.alpine ?? '',
+        ],
+        env(home),
+      );
+      // The DB lands while the client is already waiting on Scan.
+      await new Promise((r) => setTimeout(r, 1500));
+      mkdirSync(join(cacheDir, 'db'), { recursive: true });
+      for (const f of ['trivy.db', 'metadata.json']) {
+        copyFileSync(join(scratch.dir, 'server', 'db', f), join(cacheDir, 'db', f));
+      }
+      const result = await scan;
+      assert.equal(result.code, 0, `${result.stderr}\n${log}`);
+      assert.deepEqual(ids(JSON.parse(result.stdout)), [
+        'libssl1.1 CVE-2019-1549',
+        'libssl1.1 CVE-2019-1551',
+        'musl CVE-2019-14697',
+      ]);
+      // Scan was refused as unavailable first, and the client's retry got the answer above.
+      assert.match(log, /"procedure":"trivy.scanner.v1.Scanner\/Scan","code":"unavailable"/);
+    } finally {
+      const exited = new Promise((r) => late.once('exit', r));
+      late.kill('SIGTERM');
+      await exited;
+    }
+  });
 });
