@@ -10,7 +10,7 @@ import type { SupervisedProcess } from '../../test/env/supervisor.js';
 import { createInformer, type Informer } from './informer.js';
 import { createKubeClient, type KubeClient, type KubeObject, loadKubeConfig } from './kube-client.js';
 import { byLabel, byOwnerUid } from './store.js';
-import { createFaultyClient, createRecordingLogger, type FaultyClient } from './testkit.js';
+import { createFaultyClient, createRecordingLogger, type FaultyClient, stopInOrder } from './testkit.js';
 
 const NS = 'informer-test';
 const PATH = `/api/v1/namespaces/${NS}/configmaps`;
@@ -86,7 +86,7 @@ describe('informer on the real API server', () => {
 
   after(async () => {
     await informer?.stop();
-    await cp?.stop();
+    if (cp) await stopInOrder(cp);
   });
 
   test('initial sync pages through 25 objects four at a time, honouring the label selector', async () => {

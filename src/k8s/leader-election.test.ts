@@ -8,7 +8,7 @@ import { waitFor } from '../../test/env/net.js';
 import { KubeApiError } from './errors.js';
 import type { KubeClient } from './kube-client.js';
 import { createLeaderElector, type LeaderElector, type Lease } from './leader-election.js';
-import { createFaultyClient, createRecordingLogger } from './testkit.js';
+import { createFaultyClient, createRecordingLogger, stopInOrder } from './testkit.js';
 
 const NS = 'leader-test';
 const TIMING = { leaseDurationMs: 4000, renewDeadlineMs: 2500, retryPeriodMs: 500 };
@@ -86,7 +86,7 @@ describe('leader election on the real API server', () => {
     clearInterval(sampler);
     for (const c of candidates) c.stop.abort();
     await Promise.all(candidates.map((c) => c.running));
-    await cp?.stop();
+    if (cp) await stopInOrder(cp);
   });
 
   test('exactly one of two candidates leads; a graceful stop hands over at once', async (t) => {
@@ -96,7 +96,7 @@ describe('leader election on the real API server', () => {
       timeoutMs: 10_000,
     });
     const [leader, standby] = a.elector.isLeader() ? [a, b] : [b, a];
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(leader.elector.isLeader(), true, 'the leader keeps renewing');
     assert.equal(standby.elector.isLeader(), false);
     const lease = await leaseOf('one');
@@ -136,7 +136,7 @@ describe('leader election on the real API server', () => {
     const dying = campaign('two/dying', 'two', { releaseOnCancel: false });
     await waitFor('the first leader', async () => dying.elector.isLeader(), { timeoutMs: 10_000 });
     const standby = campaign('two/standby', 'two');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(standby.elector.isLeader(), false);
 
     const diedAt = Date.now();

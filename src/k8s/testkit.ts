@@ -196,3 +196,16 @@ export function createFaultyClient(inner: KubeClient): FaultyClient {
     close: () => inner.close(),
   };
 }
+
+/**
+ * Stops a control plane's processes one by one, newest first, then the control plane itself. Stopped all at
+ * once (as ControlPlane.stop does), etcd waits out its 5 s grace for the API server's open streams; in order it
+ * takes about a second.
+ */
+export async function stopInOrder(cp: {
+  supervisor: { running(): Array<{ stop(): Promise<number> }> };
+  stop(): Promise<void>;
+}): Promise<void> {
+  for (const proc of cp.supervisor.running().reverse()) await proc.stop();
+  await cp.stop();
+}

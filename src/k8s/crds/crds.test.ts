@@ -15,6 +15,7 @@ import { waitFor } from '../../../test/env/net.js';
 import { KubeApiError } from '../errors.js';
 import type { KubeObject } from '../kube-client.js';
 import { collectionPath, objectPath } from '../resource.js';
+import { stopInOrder } from '../testkit.js';
 import {
   AQUASECURITY_API_VERSION,
   CRON_SCHEDULE_PATTERN,
@@ -220,7 +221,7 @@ describe('CRDs on the real API server', () => {
   });
 
   after(async () => {
-    await cp?.stop();
+    if (cp) await stopInOrder(cp);
   });
 
   test('kubectl apply -f deploy/crds installs 13 CRDs and all become Established', async () => {
