@@ -116,7 +116,9 @@ export function createSupervisor(dir: string): Supervisor {
     running: () => [...running.values()],
     async stopAll() {
       stopped = true;
-      await Promise.all([...running.values()].reverse().map((p) => p.stop()));
+      // Newest first, one at a time: clients (pods, controller manager) before the API server before etcd, so
+      // no process waits out its grace period for connections to one that is already stopping.
+      for (const proc of [...running.values()].reverse()) await proc.stop();
       recordGroups();
       process.off('exit', killAllNow);
       if (watchdog.pid !== undefined) killGroup(watchdog.pid, 'SIGKILL');
