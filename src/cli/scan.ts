@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { type Logger, type Platform, parsePlatform } from '../image/index.js';
 import { exitCodeFor, filterReport, renderTable, writeJsonReport } from '../report/index.js';
+import type { RemoteOptions } from '../rpc/index.js';
 import {
   createImageScanner,
   createProgress,
@@ -47,6 +48,10 @@ interface ScanImageOptions {
   quiet: boolean;
   debug: boolean;
   timeout: string;
+  server?: string;
+  token?: string;
+  tokenHeader: string;
+  customHeaders: string[];
 }
 
 /**
@@ -169,6 +174,31 @@ export function registerScanCommand(program: Command): void {
         str('TRIVY_TIMEOUT') ?? '5m0s',
       ),
     )
+    .addOption(
+      new Option(
+        '--server <url>',
+        'client mode: analyse here, detect on this scan server (vigil or trivy server, http(s)://host:port)',
+      ).default(str('TRIVY_SERVER')),
+    )
+    .addOption(
+      new Option('--token <token>', "the scan server's token ($TRIVY_TOKEN)").default(str('TRIVY_TOKEN')),
+    )
+    .addOption(
+      new Option('--token-header <name>', 'header carrying the token ($TRIVY_TOKEN_HEADER)').default(
+        str('TRIVY_TOKEN_HEADER') ?? 'Trivy-Token',
+      ),
+    )
+    .addOption(
+      new Option('--custom-headers <name:value>', 'extra header for the scan server; repeat for more')
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default(
+          (str('TRIVY_CUSTOM_HEADERS') ?? '')
+            .split(',')
+            .map((h) => h.trim())
+            .filter((h) => h !== ''),
+          '$TRIVY_CUSTOM_HEADERS (comma-separated)',
+        ),
+    )
     .action(async (image: string | undefined, options: ScanImageOptions) => {
       const settings = validate(image, options, env);
       const logger = stderrLogger(options.quiet, options.debug);
@@ -191,6 +221,7 @@ export function registerScanCommand(program: Command): void {
         skipDbUpdate: options.skipDbUpdate,
         version: readPackageVersion(),
         logger,
+        ...(settings.server ? { server: settings.server } : {}),
         ...(options.quiet
           ? {}
           : {
@@ -261,6 +292,7 @@ interface Settings {
   pkgTypes: ('os' | 'library')[];
   severitySources: string[];
   ignoredScanners: string[];
+  server: RemoteOptions | undefined;
 }
 
 /** Every flag checked before any work starts: bad usage exits 2 with the flag named. */
@@ -332,7 +364,26 @@ function validate(image: string | undefined, options: ScanImageOptions, env: Nod
     return t;
   });
   const scanners = list(options.scanners);
+  let server: RemoteOptions | undefined;
+  if (options.server !== undefined && options.server !== '') {
+    if (!/^https?:\/\/[^/]/.test(options.server)) {
+      throw new UsageError(`--server: ${JSON.stringify(options.server)} must be http(s)://host:port`);
+    }
+    const customHeaders: Record<string, string> = {};
+    for (const header of options.customHeaders) {
+      const colon = header.indexOf(':');
+      if (colon <= 0) throw new UsageError(`--custom-headers: ${JSON.stringify(header)} is not name:value`);
+      customHeaders[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+    }
+    server = {
+      serverUrl: options.server,
+      tokenHeader: options.tokenHeader,
+      customHeaders,
+      ...(options.token ? { token: options.token } : {}),
+    };
+  }
   return {
+    server,
     target,
     cacheMaxBytes: parseSize('--cache-max-size', options.cacheMaxSize),
     input: options.input !== undefined,

@@ -9,6 +9,7 @@
  * - SCAN_CACHE: the layer cache could not be used where the scan needs it (a blob missing on apply)
  * - SCAN_TIMEOUT: the scan ran past --timeout
  * - SCAN_DETECT: detection failed (a lookup Trivy would fail on too)
+ * - SCAN_SERVER: the scan server (--server) refused a call, failed, or could not be reached
  */
 export type ScanErrorCode =
   | 'SCAN_IMAGE'
@@ -16,7 +17,8 @@ export type ScanErrorCode =
   | 'SCAN_DB'
   | 'SCAN_CACHE'
   | 'SCAN_TIMEOUT'
-  | 'SCAN_DETECT';
+  | 'SCAN_DETECT'
+  | 'SCAN_SERVER';
 
 export class ScanError extends Error {
   readonly code: ScanErrorCode;

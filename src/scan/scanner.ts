@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { type Analyzer, type BlobInfo, createImageAnalyzers } from '../analyze/index.js';
+import type { Layer, OS } from '../detect/index.js';
 import { createDetector, type ScanOptions } from '../detect/index.js';
 import {
   type Clock,
@@ -19,7 +20,14 @@ import {
   silentLogger,
   systemClock,
 } from '../image/index.js';
-import { buildReport, type Report } from '../report/index.js';
+import { buildReport, type Report, type Result } from '../report/index.js';
+import {
+  createRemoteCache,
+  createRemoteScanner,
+  RELATIONSHIPS,
+  type RemoteOptions,
+  TwirpError,
+} from '../rpc/index.js';
 import type { LocalArtifactCache } from './artifact-cache.js';
 import { messageOf, ScanError } from './errors.js';
 import { createFsCache, type FsCacheStats } from './fs-cache.js';
@@ -47,6 +55,11 @@ export interface ImageScannerOptions {
   clock?: Clock;
   logger?: Logger;
   progress?: LayerProgress;
+  /**
+   * Client mode (--server): analyse here, upload what the server lacks, let it detect. No local DB or layer
+   * cache is used.
+   */
+  server?: RemoteOptions;
 }
 
 export interface ScanRequest {
@@ -74,8 +87,93 @@ export function createImageScanner(options: ImageScannerOptions): ImageScanner {
   const logger = options.logger ?? silentLogger;
   const analyzers = options.analyzers ?? createImageAnalyzers();
 
+  // Trivy's client flow (pkg/fanal/artifact/image Inspect, then pkg/rpc/client Scan): the server's cache in
+  // place of the local one, and its Scan in place of local detection.
+  async function scanWithServer(request: ScanRequest, server: RemoteOptions): Promise<ScanOutcome> {
+    const name = request.target;
+    const signal = request.signal;
+    const client = createRegistryClient({ ...options.registry, clock, logger });
+    let source: ImageSource | undefined;
+    try {
+      const image = await openSource(name, request, client);
+      source = image;
+      const inspected = await inspectImage(name, image, {
+        cache: createRemoteCache(server),
+        analyzers,
+        logger,
+        ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
+        ...(signal ? { signal } : {}),
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+      const scan = request.scan ?? {};
+      const response = await createRemoteScanner(server).scan(
+        {
+          target: name,
+          artifactId: inspected.id,
+          blobIds: inspected.blobIds,
+          options: {
+            pkgTypes: [...(scan.pkgTypes ?? ['os', 'library'])],
+            scanners: [scan.detectVulnerabilities === false ? 'sbom' : 'vuln'],
+            pkgRelationships: [...RELATIONSHIPS],
+            vulnSeveritySources: [...(scan.severitySources ?? [])],
+          },
+        },
+        signal ? { signal } : {},
+      );
+      const report = reportOf(name, inspected, response);
+      return { report, cache: { hits: 0, misses: 0, corrupt: 0, writes: 0, evicted: 0 } };
+    } catch (error) {
+      if (signal?.aborted) {
+        const limit = request.timeoutMs === undefined ? '' : ` ${formatGoDuration(request.timeoutMs)}`;
+        throw new ScanError(
+          'SCAN_TIMEOUT',
+          `scanning ${name} took longer than --timeout${limit}; allow more with --timeout (e.g. --timeout 15m)`,
+          error,
+        );
+      }
+      if (error instanceof TwirpError) {
+        throw new ScanError(
+          'SCAN_SERVER',
+          `scanning ${name} with the server ${server.serverUrl} failed: ${serverHint(error)}`,
+          error,
+        );
+      }
+      throw error;
+    } finally {
+      await source?.close().catch(() => {});
+      await client.close().catch(() => {});
+    }
+  }
+
+  function reportOf(
+    name: string,
+    inspected: InspectedImage,
+    response: { results: readonly Result[]; os: OS; layers: Layer[] },
+  ): Report {
+    const meta = inspected.imageMetadata;
+    return buildReport({
+      artifactName: name,
+      artifactType: 'container_image',
+      results: response.results,
+      os: response.os,
+      image: {
+        ImageID: meta.id,
+        DiffIDs: meta.diffIds,
+        RepoTags: meta.repoTags.length > 0 ? meta.repoTags : undefined,
+        RepoDigests: meta.repoDigests.length > 0 ? meta.repoDigests : undefined,
+        Reference: meta.reference,
+        RepositoryContext: meta.repositoryContext,
+        ImageConfig: meta.configFile,
+      },
+      layers: response.layers,
+      createdAt: new Date(clock.now()),
+      ...(options.version ? { version: options.version } : {}),
+    });
+  }
+
   return {
     async scan(request) {
+      if (options.server) return scanWithServer(request, options.server);
       const name = request.target;
       const signal = request.signal;
       const client = createRegistryClient({ ...options.registry, clock, logger });
@@ -217,6 +315,17 @@ async function openSource(
       throw new ScanError('SCAN_IMAGE', `cannot scan ${name}: ${hint(error)}`, error);
     }
     throw new ScanError('SCAN_IMAGE', `cannot scan ${name}: ${messageOf(error)}`, error);
+  }
+}
+
+function serverHint(error: TwirpError): string {
+  switch (error.code) {
+    case 'unauthenticated':
+      return `${error.message}; give the server's token with --token (and --token-header if it is not Trivy-Token)`;
+    case 'unavailable':
+      return `${error.message}; is the server running and reachable (and its vulnerability DB loaded)?`;
+    default:
+      return `${error.message} (${error.code})`;
   }
 }
 
