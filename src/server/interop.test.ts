@@ -26,7 +26,7 @@ import { createRegistryClient } from '../image/index.js';
 import { scratchDir, startTestRegistry } from '../image/testkit.js';
 import { createRemoteCache, createRemoteScanner } from '../rpc/index.js';
 import { inspectImage, scanBlobs } from '../scan/index.js';
-import { CLI } from '../scan/testkit.js';
+import { CLI, runVigil } from '../scan/testkit.js';
 import { openTrivyDb } from '../vulndb/index.js';
 import { placeTestDb } from './testkit.js';
 
@@ -497,5 +497,62 @@ describe('interop with the real Trivy', () => {
       late.kill('SIGTERM');
       await exited;
     }
+  });
+
+  for (const name of ['debian', 'app', 'alpine'] as const) {
+    test(`vigil scan image --server <trivy server> and --server <vigil server> report what vigil finds standalone: ${name}`, async () => {
+      const image = images[name] ?? '';
+      const vigil = async (args: string[]) => {
+        const started = performance.now();
+        const r = await runVigil([
+          'scan',
+          'image',
+          '--format',
+          'json',
+          '--quiet',
+          '--insecure',
+          ...args,
+          image,
+        ]);
+        timings.push(`${Math.round(performance.now() - started)} ms  vigil scan image ${args[0]} ${image}`);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout);
+      };
+      const standaloneCache = join(scratch.dir, 'vigil-standalone');
+      mkdirSync(join(standaloneCache, 'db'), { recursive: true });
+      for (const f of ['trivy.db', 'metadata.json']) {
+        copyFileSync(join(scratch.dir, 'server', 'db', f), join(standaloneCache, 'db', f));
+      }
+      const [viaTrivy, viaVigil, local] = await Promise.all([
+        vigil(['--server', trivyServerUrl, '--token', TOKEN]),
+        vigil(['--server', serverUrl, '--token', TOKEN]),
+        vigil(['--cache-dir', standaloneCache, '--skip-db-update']),
+      ]);
+      assert.ok(ids(local).length > 0);
+      assert.deepEqual(ids(viaTrivy), ids(local));
+      assert.deepEqual(comparable(viaTrivy), comparable(local));
+      assert.deepEqual(comparable(viaVigil), comparable(local));
+      assert.deepEqual(viaTrivy.Metadata.OS, local.Metadata.OS);
+      assert.equal(viaTrivy.ArtifactID, local.ArtifactID);
+    });
+  }
+
+  test('vigil scan image --server with a wrong token fails with the reason and what to do', async () => {
+    const r = await runVigil([
+      'scan',
+      'image',
+      '--quiet',
+      '--insecure',
+      '--server',
+      trivyServerUrl,
+      '--token',
+      'nope',
+      images.alpine ?? '',
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /with the server http:\/\/127\.0\.0\.1:\d+ failed: invalid token; give the server's token with --token/,
+    );
   });
 });
