@@ -24,6 +24,8 @@ import { messageOf, ServerError } from './errors.js';
 import { type ServerLogger, silentServerLogger } from './logger.js';
 
 export const DEFAULT_CACHE_MAX_BYTES = 1024 ** 3;
+/** Decoded messages kept in memory, by their file size: the layers of images scanned again and again. */
+export const DEFAULT_HOT_BYTES = 64 * 1024 ** 2;
 const ENTRY_FORMAT = 1;
 const KINDS: readonly EntryKind[] = ['blob', 'artifact'];
 const TEMP_PREFIX = '.tmp-';
@@ -32,6 +34,8 @@ export interface FsBlobStoreOptions {
   /** `<cache-dir>/fanal`; entries go in its `vigil-server/` subdirectory. */
   dir: string;
   maxBytes?: number;
+  /** Bound on decoded entries kept in memory (default 64 MiB of their file size; 0 turns it off). */
+  hotBytes?: number;
   logger?: ServerLogger;
   /** Wall clock for mtimes (ms). */
   now?: () => number;
@@ -66,6 +70,14 @@ export async function openFsBlobStore(options: FsBlobStoreOptions): Promise<Blob
   const logger = options.logger ?? silentServerLogger;
   const now = options.now ?? Date.now;
   const index = createLruIndex<IndexEntry>();
+  // Readers never change a message, so one decoded copy can serve every scan.
+  const hot = createLruIndex<cachePb.BlobInfo | cachePb.ArtifactInfo>();
+  const hotBytes = options.hotBytes ?? DEFAULT_HOT_BYTES;
+  const remember = (ik: string, message: cachePb.BlobInfo | cachePb.ArtifactInfo, bytes: number) => {
+    if (bytes > hotBytes) return;
+    hot.set(ik, message, bytes);
+    for (const victim of hot.overflow(hotBytes, ik)) hot.delete(victim);
+  };
   const counters = { hits: 0, misses: 0, evictions: 0, corrupt: 0 };
   const dirOf = (kind: EntryKind) => join(root, kind);
   const indexKey = (kind: EntryKind, hash: string) => `${kind}/${hash}`;
@@ -114,6 +126,8 @@ export async function openFsBlobStore(options: FsBlobStoreOptions): Promise<Blob
     const ik = indexKey(kind, hashOf(key));
     const entry = index.touch(ik);
     if (entry === undefined) return undefined;
+    const cached = hot.touch(ik);
+    if (cached !== undefined) return cached as MessageShape<(typeof SCHEMAS)[K]>;
     let text: string;
     try {
       text = await readFile(entry.file, 'utf8');
@@ -145,6 +159,7 @@ export async function openFsBlobStore(options: FsBlobStoreOptions): Promise<Blob
       return undefined;
     }
     entry.schemaVersion = message.schemaVersion;
+    remember(ik, message, text.length);
     const t = new Date(now());
     utimes(entry.file, t, t).catch(() => {});
     return message;
@@ -178,6 +193,7 @@ export async function openFsBlobStore(options: FsBlobStoreOptions): Promise<Blob
     }
     const ik = indexKey(kind, hash);
     index.set(ik, { kind, file, schemaVersion: message.schemaVersion }, Buffer.byteLength(text));
+    remember(ik, message, text.length);
     await evict(ik);
   }
 
@@ -187,6 +203,7 @@ export async function openFsBlobStore(options: FsBlobStoreOptions): Promise<Blob
       const entry = index.get(victim);
       if (entry === undefined) continue;
       index.delete(victim);
+      hot.delete(victim);
       counters.evictions++;
       await unlink(entry.file).catch(() => {});
     }
@@ -229,6 +246,7 @@ export async function openFsBlobStore(options: FsBlobStoreOptions): Promise<Blob
         const ik = indexKey('blob', hashOf(id));
         const entry = index.get(ik);
         index.delete(ik);
+        hot.delete(ik);
         await unlink(entry?.file ?? join(dirOf('blob'), `${hashOf(id)}.json`)).catch(
           (error: NodeJS.ErrnoException) => {
             if (error.code !== 'ENOENT') {
