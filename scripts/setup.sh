@@ -23,8 +23,16 @@ if [ "$(cat node_modules/.vigil-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.vigil-lock-hash
 fi
 
+# The test suite also needs the real Trivy (interop tests); building it beside the control plane uses both
+# cores better than one Go build after the other. The demo does not need it.
+trivy_build=
+if [ "${1:-}" = "--for-tests" ]; then
+  bash tools/build-trivy.sh >/dev/null &
+  trivy_build=$!
+fi
 bash tools/build-control-plane.sh >/dev/null
 bash tools/build-bolt-check.sh >/dev/null
+if [ -n "$trivy_build" ]; then wait "$trivy_build" || { log "building Trivy failed (tools/build-trivy.sh)"; exit 1; }; fi
 
 log "compiling TypeScript"
 npx tsc -p tsconfig.json

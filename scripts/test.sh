@@ -2,7 +2,7 @@
 # The whole test suite: set-up, type-check (part of the build), lint, then every test with node's runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --for-tests
 npx biome check .
 mapfile -t files < <(find dist/src dist/test -name '*.test.js' | sort)
 [ ${#files[@]} -gt 0 ] || { echo "test: no test files found" >&2; exit 1; }
