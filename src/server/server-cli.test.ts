@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { scratchDir } from '../image/testkit.js';
 import { cachePb, toRpcBlobInfo } from '../rpc/index.js';
 import { CLI, runVigil } from '../scan/testkit.js';
@@ -152,6 +152,92 @@ describe('vigil server (process)', () => {
       assert.equal(await server.exited, 0);
     } finally {
       empty.cleanup();
+    }
+  });
+
+  test('a server killed mid-upload restarts on the same cache: acknowledged blobs survive, nothing is torn, it serves again', async () => {
+    const cacheDir = scratchDir('server-cli-restart');
+    try {
+      await placeTestDb(cacheDir.dir);
+      const args = ['--cache-dir', cacheDir.dir, '--skip-db-update', '--token', TOKEN];
+      const putBlob = async (url: string, id: string) => {
+        const body = Buffer.from(
+          toBinary(
+            cachePb.PutBlobRequestSchema,
+            create(cachePb.PutBlobRequestSchema, {
+              diffId: id,
+              blobInfo: toRpcBlobInfo({
+                SchemaVersion: 2,
+                DiffID: id,
+                OS: { Family: 'debian', Name: '12.5' },
+              }),
+            }),
+          ),
+        );
+        const response = await fetch(`${url}/twirp/trivy.cache.v1.Cache/PutBlob`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/protobuf', 'Trivy-Token': TOKEN },
+          body,
+        });
+        return response.status;
+      };
+      const missing = async (url: string, ids: string[]) => {
+        const body = Buffer.from(
+          toBinary(
+            cachePb.MissingBlobsRequestSchema,
+            create(cachePb.MissingBlobsRequestSchema, { artifactId: 'sha256:art', blobIds: ids }),
+          ),
+        );
+        const response = await fetch(`${url}/twirp/trivy.cache.v1.Cache/MissingBlobs`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/protobuf', 'Trivy-Token': TOKEN },
+          body,
+        });
+        assert.equal(response.status, 200);
+        return fromBinary(cachePb.MissingBlobsResponseSchema, new Uint8Array(await response.arrayBuffer()))
+          .missingBlobIds;
+      };
+
+      const first = await startServer(args);
+      running.push(first.child);
+      await waitReady(first.url, 200);
+      // Uploads run back to back while the server is killed without warning part-way through.
+      const acknowledged: string[] = [];
+      const attempted: string[] = [];
+      const uploads = (async () => {
+        for (let i = 0; i < 400; i++) {
+          const id = `sha256:${i.toString(16).padStart(64, '0')}`;
+          attempted.push(id);
+          try {
+            if ((await putBlob(first.url, id)) === 200) acknowledged.push(id);
+          } catch {
+            return; // the server is gone: the client sees a connection error
+          }
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 400));
+      first.child.kill('SIGKILL');
+      await uploads;
+      await first.exited;
+      assert.ok(acknowledged.length > 0, 'some uploads were acknowledged before the kill');
+      assert.ok(attempted.length < 400, 'the kill happened while uploads were still running');
+
+      const second = await startServer(args);
+      running.push(second.child);
+      await waitReady(second.url, 200);
+      // Every acknowledged blob is still there; the one in flight is either whole or missing, never an error.
+      assert.deepEqual(await missing(second.url, acknowledged), []);
+      const unacknowledged = attempted.filter((id) => !acknowledged.includes(id));
+      const stillMissing = await missing(second.url, unacknowledged);
+      assert.ok(stillMissing.length <= unacknowledged.length);
+      // And it takes new work.
+      assert.equal(await putBlob(second.url, 'sha256:after-restart'), 200);
+      assert.deepEqual(await missing(second.url, ['sha256:after-restart']), []);
+      assert.ok(!second.lines().some((l) => l.level === 'error'), second.stderr());
+      second.child.kill('SIGTERM');
+      assert.equal(await second.exited, 0);
+    } finally {
+      cacheDir.cleanup();
     }
   });
 
