@@ -2,14 +2,8 @@
 // live at <root bucket>/<package>/<vulnerability id>, language ecosystems spread over several root buckets
 // sharing a "<eco>::" prefix, each root bucket's data source is in "data-source", and details per
 // vulnerability ID in "vulnerability".
-import {
-  type BoltDb,
-  type BoltOpenOptions,
-  type BoltStats,
-  type Bucket,
-  createByteLru,
-  openBolt,
-} from './bolt/index.js';
+import { type BoltDb, type BoltOpenOptions, type BoltStats, type Bucket, openBolt } from './bolt/index.js';
+import { createDecodedCache } from './decoded-cache.js';
 import { VulnDbError } from './errors.js';
 import { decodeAdvisory, decodeDataSource, decodeVulnerability, GoDecodeError } from './go-decode.js';
 import type { Advisory, DataSource, Vulnerability } from './trivy-types.js';
@@ -97,58 +91,81 @@ export async function openTrivyDb(path: string, options: TrivyDbOptions = {}): P
   return createTrivyDb(db, options);
 }
 
-/** Wraps an open bbolt database; closing the TrivyDb closes it. */
+/** Caches keyed by caller-supplied names are cleared when they reach this size. */
+const NAME_CACHE_LIMIT = 4096;
+
+/**
+ * Wraps an open bbolt database; closing the TrivyDb closes it.
+ *
+ * Every method does its work synchronously (the reader's reads are synchronous, see PageStore) and only
+ * returns a promise for the API's sake: a lookup never yields to the event loop halfway, so views into
+ * cached pages stay valid for as long as the lookup uses them.
+ */
 export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decodedCacheBytes'> = {}): TrivyDb {
-  const decodedCacheBytes = options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES;
-  const decoded = createByteLru<readonly [string, AdvisoryRecord][], string>(decodedCacheBytes);
+  const decoded = createDecodedCache<ReadonlyMap<string, AdvisoryRecord>>(
+    Math.max(0, options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES),
+    cloneRecords,
+  );
 
   function decodeError(what: string, error: unknown): VulnDbError {
     const detail = error instanceof Error ? error.message : String(error);
     return new VulnDbError('VULNDB_DECODE', `${db.path}: cannot decode ${what}: ${detail}`, { cause: error });
   }
 
-  async function rootBuckets(prefix?: string): Promise<string[]> {
+  function rootBuckets(prefix?: string): string[] {
     const names: string[] = [];
-    for await (const entry of prefix === undefined ? db.root.entries() : db.root.scan(prefix)) {
-      names.push(entry.key.toString('utf8'));
+    db.root.forEachView(
+      (view) => {
+        names.push(view.buf.toString('utf8', view.keyStart, view.keyEnd));
+        return true;
+      },
+      prefix === undefined ? {} : { prefix },
+    );
+    return names;
+  }
+
+  // The file never changes while open: the root buckets of an ecosystem prefix are listed once, and each
+  // top-level bucket is located once.
+  const prefixRoots = new Map<string, string[]>();
+  const topBuckets = new Map<string, Bucket | null>();
+
+  function rootBucketsCached(prefix: string): string[] {
+    let names = prefixRoots.get(prefix);
+    if (names === undefined) {
+      if (prefixRoots.size >= NAME_CACHE_LIMIT) prefixRoots.clear(); // prefixes come from callers
+      names = rootBuckets(prefix);
+      prefixRoots.set(prefix, names);
     }
     return names;
   }
 
-  // The file never changes while open: the root buckets of an ecosystem prefix are listed once.
-  const prefixRoots = new Map<string, Promise<string[]>>();
-
-  function rootBucketsCached(prefix: string): Promise<string[]> {
-    let names = prefixRoots.get(prefix);
-    if (names === undefined) {
-      if (prefixRoots.size >= 4096) prefixRoots.clear(); // prefixes come from callers: keep it bounded
-      names = rootBuckets(prefix);
-      prefixRoots.set(prefix, names);
-      names.catch(() => prefixRoots.delete(prefix));
+  function topBucket(name: string): Bucket | undefined {
+    let bucket = topBuckets.get(name);
+    if (bucket === undefined) {
+      if (topBuckets.size >= NAME_CACHE_LIMIT) topBuckets.clear(); // names come from callers
+      bucket = db.root.bucketSync(name) ?? null;
+      topBuckets.set(name, bucket);
     }
-    return names;
+    return bucket ?? undefined;
   }
 
   // Likewise each root bucket's data source is decoded once.
-  const dataSources = new Map<string, Promise<DataSource | undefined>>();
+  const dataSources = new Map<string, DataSource | undefined>();
 
-  function getDataSource(rootBucket: string): Promise<DataSource | undefined> {
-    let source = dataSources.get(rootBucket);
-    if (source === undefined) {
-      if (dataSources.size >= 4096) dataSources.clear(); // names come from callers: keep it bounded
-      source = readDataSource(rootBucket);
-      dataSources.set(rootBucket, source);
-      source.catch(() => dataSources.delete(rootBucket));
-    }
+  function getDataSource(rootBucket: string): DataSource | undefined {
+    if (dataSources.has(rootBucket)) return dataSources.get(rootBucket);
+    if (dataSources.size >= NAME_CACHE_LIMIT) dataSources.clear(); // names come from callers
+    const source = readDataSource(rootBucket);
+    dataSources.set(rootBucket, source);
     return source;
   }
 
-  async function readDataSource(rootBucket: string): Promise<DataSource | undefined> {
-    const raw = await (await db.bucket(DATA_SOURCE_BUCKET))?.get(rootBucket);
+  function readDataSource(rootBucket: string): DataSource | undefined {
+    const raw = topBucket(DATA_SOURCE_BUCKET)?.getSync(rootBucket);
     if (raw === undefined) return undefined;
     try {
       const source = decodeDataSource(raw.toString('utf8'));
-      // Frozen: one object per root bucket is shared by every lookup; callers get copies.
+      // Frozen: one object per root bucket is shared by every lookup and every advisory record.
       return Object.values(source).some((v) => v !== '') ? Object.freeze(source) : undefined;
     } catch (error) {
       // Trivy only logs a broken data source at debug level and carries on without it.
@@ -158,76 +175,154 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
   }
 
   /**
-   * ForEachAdvisory's walk; `make` turns each non-empty value (a view into a cached page, valid only
-   * during the call) into what the map holds.
+   * ForEachAdvisory's walk: for each non-empty value, in order of first appearance, the ID, what `take`
+   * makes of the value (a view, valid only during the call) and the index of its root bucket in
+   * `roots`. A later root bucket replaces an earlier one's value for the same ID.
    */
-  async function collect<T>(
+  function collect<T>(
     sources: readonly string[],
     pkgName: string,
-    make: (value: Buffer, rootBucket: string, source: DataSource | undefined) => T,
-  ): Promise<Map<string, T>> {
-    const [rootName, ...nested] = [...sources, pkgName];
-    if (rootName === undefined || sources.length === 0) throw new TypeError('forEachAdvisory needs a source');
-    const roots = rootName.includes('::') ? await rootBucketsCached(rootName) : [rootName];
-    const values = new Map<string, T>();
-    for (const rootBucket of roots) {
-      const root = await db.bucket(rootBucket);
-      if (root === undefined) continue;
-      const source = await getDataSource(rootBucket);
-      const bucket = await root.bucket(...nested);
+    take: (buf: Buffer, start: number, end: number) => T,
+  ): { roots: readonly string[]; ids: string[]; values: T[]; rootOf: number[] } {
+    const rootName = sources[0];
+    if (rootName === undefined) throw new TypeError('forEachAdvisory needs a source');
+    const roots = rootName.includes('::') ? rootBucketsCached(rootName) : [rootName];
+    const nested = sources.length === 1 ? [pkgName] : [...sources.slice(1), pkgName];
+    const ids: string[] = [];
+    const values: T[] = [];
+    const rootOf: number[] = [];
+    // Keys are unique within a bucket, but two byte strings may decode to one JS string, and an ID may
+    // recur across root buckets: "last value wins, first position kept", as Map.set does.
+    const position = new Map<string, number>();
+    for (let r = 0; r < roots.length; r++) {
+      const bucket = topBucket(roots[r]!)?.bucketSync(...nested);
       if (bucket === undefined) continue;
-      for (const entry of await bucket.list({ views: true })) {
-        if (entry.value === undefined || entry.value.length === 0) continue;
-        values.set(entry.key.toString('utf8'), make(entry.value, rootBucket, source));
+      bucket.forEachView((view) => {
+        if (view.isBucket || view.valueEnd === view.valueStart) return true;
+        const id = view.buf.toString('utf8', view.keyStart, view.keyEnd);
+        const value = take(view.buf, view.valueStart, view.valueEnd);
+        const at = position.get(id);
+        if (at === undefined) {
+          position.set(id, ids.length);
+          ids.push(id);
+          values.push(value);
+          rootOf.push(r);
+        } else {
+          values[at] = value;
+          rootOf[at] = r;
+        }
+        return true;
+      });
+    }
+    return { roots, ids, values, rootOf };
+  }
+
+  const asString = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end);
+  const asCopy = (buf: Buffer, start: number, end: number) => {
+    const out = Buffer.allocUnsafe(end - start);
+    buf.copy(out, 0, start, end);
+    return out;
+  };
+
+  function decodeOne(
+    id: string,
+    raw: string,
+    pkgName: string,
+    rootBucket: string,
+    source: DataSource | undefined,
+  ) {
+    let advisory: Advisory;
+    try {
+      advisory = decodeAdvisory(raw);
+    } catch (error) {
+      throw decodeError(
+        `advisory ${id} of package ${JSON.stringify(pkgName)} in ${JSON.stringify(rootBucket)}`,
+        error,
+      );
+    }
+    advisory.VulnerabilityID = id;
+    if (source !== undefined) advisory.DataSource = source;
+    return Object.freeze({ advisory: freezeAdvisory(advisory), raw, rootBucket });
+  }
+
+  /** Trivy's GetAdvisories for one root bucket: no ID can be replaced by a later bucket, so no staging. */
+  function advisoriesOfOneRoot(
+    rootBucket: string,
+    pkgName: string,
+    records: Map<string, AdvisoryRecord>,
+  ): number {
+    const bucket = topBucket(rootBucket)?.bucketSync(pkgName);
+    if (bucket === undefined) return 0;
+    const source = getDataSource(rootBucket);
+    let bytes = 0;
+    bucket.forEachView((view) => {
+      if (view.isBucket || view.valueEnd === view.valueStart) return true;
+      const { buf, keyStart, keyEnd, valueEnd } = view;
+      let id: string;
+      let raw: string;
+      if (isAscii(buf, keyStart, keyEnd)) {
+        // The value follows the key in the page: one string for both, split at a known character offset.
+        const both = buf.toString('utf8', keyStart, valueEnd);
+        id = both.slice(0, keyEnd - keyStart);
+        raw = both.slice(keyEnd - keyStart);
+      } else {
+        id = buf.toString('utf8', keyStart, keyEnd);
+        raw = buf.toString('utf8', view.valueStart, valueEnd);
+      }
+      // Distinct keys can decode to one string (invalid UTF-8): Map.set keeps the first position and the
+      // last value, as collect() does.
+      records.set(id, decodeOne(id, raw, pkgName, rootBucket, source));
+      bytes += 4 * raw.length + 2 * id.length + 300;
+      return true;
+    });
+    return bytes;
+  }
+
+  function getAdvisoriesSync(source: string, pkgName: string): Map<string, AdvisoryRecord> {
+    const cacheKey = `${source}\u0000${pkgName}`;
+    const cached = decoded.get(cacheKey);
+    if (cached !== undefined) return new Map(cached);
+    const records = new Map<string, AdvisoryRecord>();
+    // Rough footprint of the raw strings, the decoded objects and the map entries.
+    let bytes = 64;
+    if (!source.includes('::')) bytes += advisoriesOfOneRoot(source, pkgName, records);
+    else {
+      // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID
+      // is decoded.
+      const { roots, ids, values: raws, rootOf } = collect([source], pkgName, asString);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        const raw = raws[i]!;
+        const rootBucket = roots[rootOf[i]!]!;
+        records.set(id, decodeOne(id, raw, pkgName, rootBucket, getDataSource(rootBucket)));
+        bytes += 4 * raw.length + 2 * id.length + 300;
       }
     }
-    return values;
+    // The cache keeps this map; the caller gets its own.
+    return decoded.add(cacheKey, records, bytes) ? new Map(records) : records;
   }
 
   return {
     path: db.path,
-    forEachAdvisory(sources, pkgName) {
-      return collect(sources, pkgName, (value, rootBucket, source) => ({
-        rootBucket,
-        source: source && { ...source },
-        content: Buffer.from(value),
-      }));
+    async forEachAdvisory(sources, pkgName) {
+      const { roots, ids, values: contents, rootOf } = collect(sources, pkgName, asCopy);
+      const values = new Map<string, StoredValue>();
+      for (let i = 0; i < ids.length; i++) {
+        const rootBucket = roots[rootOf[i]!]!;
+        const source = getDataSource(rootBucket);
+        values.set(ids[i]!, {
+          rootBucket,
+          source: source && { ...source },
+          content: contents[i]!,
+        });
+      }
+      return values;
     },
     async getAdvisories(source, pkgName) {
-      const cacheKey = `${source}\u0000${pkgName}`;
-      const cached = decodedCacheBytes > 0 ? decoded.get(cacheKey) : undefined;
-      if (cached !== undefined) return new Map(cached);
-      // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID is
-      // decoded.
-      const stored = await collect([source], pkgName, (value, rootBucket, dataSource) => ({
-        raw: value.toString('utf8'),
-        rootBucket,
-        source: dataSource,
-      }));
-      const records: [string, AdvisoryRecord][] = [];
-      let bytes = 64;
-      for (const [id, value] of stored) {
-        const { raw } = value;
-        let advisory: Advisory;
-        try {
-          advisory = decodeAdvisory(raw);
-        } catch (error) {
-          throw decodeError(
-            `advisory ${id} of package ${JSON.stringify(pkgName)} in ${JSON.stringify(value.rootBucket)}`,
-            error,
-          );
-        }
-        advisory.VulnerabilityID = id;
-        if (value.source !== undefined) advisory.DataSource = { ...value.source };
-        records.push([id, deepFreeze({ advisory, raw, rootBucket: value.rootBucket })]);
-        // Rough footprint of the raw string, the decoded object and the map entry.
-        bytes += 4 * raw.length + 2 * id.length + 300;
-      }
-      if (decodedCacheBytes > 0) decoded.set(cacheKey, records, bytes);
-      return new Map(records);
+      return getAdvisoriesSync(source, pkgName);
     },
     async getVulnerability(id) {
-      const raw = await (await db.bucket(VULNERABILITY_BUCKET))?.get(id);
+      const raw = topBucket(VULNERABILITY_BUCKET)?.getSync(id);
       if (raw === undefined) return undefined;
       const text = raw.toString('utf8');
       try {
@@ -237,14 +332,15 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
       }
     },
     async getDataSource(rootBucket) {
-      const source = await getDataSource(rootBucket);
+      const source = getDataSource(rootBucket);
       return source && { ...source };
     },
     async get(bucketNames, key) {
-      const bucket = await db.bucket(...bucketNames);
-      return bucket?.get(key);
+      return db.root.bucketSync(...bucketNames)?.getSync(key);
     },
-    rootBuckets,
+    async rootBuckets(prefix) {
+      return rootBuckets(prefix);
+    },
     async info() {
       const stats = db.stats();
       return {
@@ -252,28 +348,31 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         fileSize: stats.fileSize,
         pageSize: stats.pageSize,
         txid: stats.txid,
-        topLevelBuckets: await rootBuckets(),
+        topLevelBuckets: rootBuckets(),
       };
     },
     async countBucket(name) {
-      const bucket = await db.bucket(name);
+      const bucket = db.root.bucketSync(name);
       if (bucket === undefined) return undefined;
       let buckets = 0;
       let values = 0;
-      const walk = async (b: Bucket, depth: number): Promise<void> => {
-        for await (const entry of b.entries()) {
-          if (entry.bucket === undefined) values++;
+      // Counts only: no key or value is copied. Nested buckets are walked from the view's callback, which
+      // is safe because the outer walk re-checks its pages after each callback (see Bucket.forEachView).
+      const walk = (b: Bucket, depth: number): void => {
+        b.forEachView((view) => {
+          if (!view.isBucket) values++;
           else {
             if (depth === 0) buckets++;
-            await walk(entry.bucket, depth + 1);
+            walk(view.bucket(), depth + 1);
           }
-        }
+          return true;
+        });
       };
-      await walk(bucket, 0);
+      walk(bucket, 0);
       return { name, buckets, values };
     },
     async legacyMetadata() {
-      const raw = await (await db.bucket('trivy', 'metadata'))?.get('data');
+      const raw = db.root.bucketSync('trivy', 'metadata')?.getSync('data');
       if (raw === undefined) return undefined;
       try {
         return JSON.parse(raw.toString('utf8'));
@@ -284,6 +383,49 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     stats: () => db.stats(),
     close: () => db.close(),
   };
+}
+
+/** A copy of a lookup's records for the decoded cache: new objects, the same (immutable) strings. */
+function cloneRecords(records: ReadonlyMap<string, AdvisoryRecord>): ReadonlyMap<string, AdvisoryRecord> {
+  const out = new Map<string, AdvisoryRecord>();
+  for (const [id, record] of records) {
+    const advisory: Advisory = { ...record.advisory };
+    if (advisory.VendorIDs !== undefined) advisory.VendorIDs = [...advisory.VendorIDs];
+    if (advisory.OSes !== undefined) advisory.OSes = [...advisory.OSes];
+    if (advisory.Arches !== undefined) advisory.Arches = [...advisory.Arches];
+    if (advisory.VulnerableVersions !== undefined)
+      advisory.VulnerableVersions = [...advisory.VulnerableVersions];
+    if (advisory.PatchedVersions !== undefined) advisory.PatchedVersions = [...advisory.PatchedVersions];
+    if (advisory.UnaffectedVersions !== undefined)
+      advisory.UnaffectedVersions = [...advisory.UnaffectedVersions];
+    // DataSource (one per root bucket) and Custom are frozen already and shared.
+    out.set(
+      id,
+      Object.freeze({ advisory: freezeAdvisory(advisory), raw: record.raw, rootBucket: record.rootBucket }),
+    );
+  }
+  return out;
+}
+
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
+  return true;
+}
+
+/**
+ * Freezes a decoded advisory: its own arrays, and any Custom value in depth. DataSource objects are
+ * frozen already (one per root bucket).
+ */
+function freezeAdvisory(advisory: Advisory): Advisory {
+  if (advisory.VendorIDs !== undefined) Object.freeze(advisory.VendorIDs);
+  if (advisory.OSes !== undefined) Object.freeze(advisory.OSes);
+  if (advisory.Arches !== undefined) Object.freeze(advisory.Arches);
+  if (advisory.VulnerableVersions !== undefined) Object.freeze(advisory.VulnerableVersions);
+  if (advisory.PatchedVersions !== undefined) Object.freeze(advisory.PatchedVersions);
+  if (advisory.UnaffectedVersions !== undefined) Object.freeze(advisory.UnaffectedVersions);
+  if (advisory.DataSource !== undefined) Object.freeze(advisory.DataSource);
+  if (advisory.Custom !== undefined) deepFreeze(advisory.Custom);
+  return Object.freeze(advisory);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -9,6 +9,7 @@ export {
   type BoltOpenOptions,
   type Bucket,
   type EntriesOptions,
+  type EntryView,
   openBolt,
 } from './reader.js';
 export {

@@ -10,25 +10,69 @@ import {
 
 /**
  * A branch or leaf page whose every element has been bounds-checked and whose keys are known to be
- * strictly ascending. Validation happens once, when the page is read, so that lookups can trust
- * offsets and binary search cannot be misled by a damaged page.
+ * strictly ascending. Validation happens once, when the page is read, so that lookups can trust the
+ * element headers and binary search cannot be misled by a damaged page.
+ *
+ * The page image is `buf[base, base + length)`. Pages of the store's cache live in one shared slab, and
+ * each cache slot has one TreePage object for its lifetime, refilled when the slot is given to another
+ * page; `gen` counts those refills, so a holder that noted it can tell whether the page is still the
+ * one it had (see PageStore). An inline bucket's page lives inside its parent leaf (`anchor`), valid
+ * while the anchor's generation is `anchorGen`. No page needs a Buffer view or arrays of its own:
+ * element headers are read from the image on each access.
  */
-export interface TreePage {
-  /** pgid, or 0 for the page image inside an inline bucket. */
-  readonly id: number;
-  readonly isLeaf: boolean;
-  readonly count: number;
-  readonly buf: Buffer;
-  // Plain arrays rather than typed arrays: each typed array would be one more off-heap allocation per
-  // cached page, and churning those fragments the process heap (RSS) far beyond the cache budget.
-  /** Per element: key offset, key length, value offset, value length (leaf) — all relative to buf. */
-  readonly offsets: readonly number[];
-  /** Leaf: element flags. Branch: unused (empty). */
-  readonly flags: readonly number[];
-  /** Branch: child pgids. Leaf: unused (empty). */
-  readonly children: readonly number[];
-  /** Approximate memory held, for the page cache's byte budget. */
-  readonly bytes: number;
+export class TreePage {
+  /** Incremented each time the cache slot holding this object is refilled. */
+  gen = 0;
+
+  constructor(
+    /** pgid, or 0 for the page image inside an inline bucket. */
+    public id: number,
+    readonly buf: Buffer,
+    /** Fixed for a cache slot's object; an inline page's base moves with its anchor. */
+    readonly base: number,
+    public length: number,
+    public isLeaf: boolean,
+    public count: number,
+    /** For an inline bucket's page: the stored page holding it. */
+    readonly anchor: TreePage | undefined,
+    /** The anchor's generation and pgid when this inline page was made. */
+    readonly anchorGen: number,
+    readonly anchorId: number,
+    /** Cache slot of the image, or -1 when it owns its buffer (overflow pages, uncached reads). */
+    readonly slot: number,
+  ) {}
+
+  /** Approximate memory held, for the overflow cache's byte budget. */
+  get bytes(): number {
+    return this.length + 200;
+  }
+
+  /**
+   * Per element: key offset, key length, value offset, value length (leaf) — offsets relative to buf.
+   * Computed on demand (tests and tools); the reader itself uses the accessors below.
+   */
+  get offsets(): readonly number[] {
+    const out = new Array<number>(this.count * 4);
+    for (let i = 0; i < this.count; i++) {
+      out[i * 4] = keyPos(this, i);
+      out[i * 4 + 1] = keyLen(this, i);
+      out[i * 4 + 2] = keyPos(this, i) + keyLen(this, i);
+      out[i * 4 + 3] = this.isLeaf ? valueLen(this, i) : 0;
+    }
+    return out;
+  }
+
+  /** Leaf: element flags. Branch: empty. */
+  get flags(): readonly number[] {
+    if (!this.isLeaf) return [];
+    return Array.from({ length: this.count }, (_, i) => u32(this.buf, elem(this, i)));
+  }
+
+  /** Branch: child pgids. Leaf: empty. */
+  get children(): readonly number[] {
+    if (this.isLeaf) return [];
+    return Array.from({ length: this.count }, (_, i) => childAt(this, i));
+  }
 }
 
 export interface PageContext {
@@ -39,13 +83,26 @@ export interface PageContext {
   where: () => string;
 }
 
-/** Parses and validates a tree page image (the whole page, overflow included). */
-export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePage {
-  if (buf.length < PAGE_HEADER_SIZE) {
-    throw corrupt(ctx.path, `${ctx.where()} is ${buf.length} bytes, shorter than a page header`);
+/** Little-endian u32 from plain byte reads: cheaper than readUInt32LE's checks, validated offsets only. */
+function u32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
+}
+
+function elem(page: TreePage, i: number): number {
+  return page.base + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+}
+
+/**
+ * Validates the page image `buf[base, base + length)`: the header flags, the element count, every
+ * element's bounds, leaf element flags, bucket header sizes, branch child page ids and strict key order.
+ * Returns the element count, negated for a branch page (what a TreePage needs besides the position).
+ */
+export function validateTreePage(buf: Buffer, base: number, length: number, ctx: PageContext): number {
+  if (length < PAGE_HEADER_SIZE) {
+    throw corrupt(ctx.path, `${ctx.where()} is ${length} bytes, shorter than a page header`);
   }
-  const pageFlags = buf.readUInt16LE(8);
-  const count = buf.readUInt16LE(10);
+  const pageFlags = buf[base + 8]! | (buf[base + 9]! << 8);
+  const count = buf[base + 10]! | (buf[base + 11]! << 8);
   if (pageFlags !== FLAG_BRANCH && pageFlags !== FLAG_LEAF) {
     throw corrupt(
       ctx.path,
@@ -54,22 +111,22 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
   }
   const isLeaf = pageFlags === FLAG_LEAF;
   if (!isLeaf && count === 0) throw corrupt(ctx.path, `${ctx.where()} is a branch page with no elements`);
-  if (PAGE_HEADER_SIZE + count * ELEMENT_SIZE > buf.length) {
-    throw corrupt(ctx.path, `${ctx.where()} claims ${count} elements, more than fit in ${buf.length} bytes`);
+  if (PAGE_HEADER_SIZE + count * ELEMENT_SIZE > length) {
+    throw corrupt(ctx.path, `${ctx.where()} claims ${count} elements, more than fit in ${length} bytes`);
   }
-  const offsets = new Array<number>(count * 4);
-  const flags = isLeaf ? new Array<number>(count) : [];
-  const children = isLeaf ? [] : new Array<number>(count);
+  const end = base + length;
+  let prevPos = 0;
+  let prevLen = 0;
   for (let i = 0; i < count; i++) {
-    const elem = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const e = base + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
     let keyPos: number;
     let keyLen: number;
     let valLen = 0;
     if (isLeaf) {
-      const elemFlags = buf.readUInt32LE(elem);
-      keyPos = elem + buf.readUInt32LE(elem + 4);
-      keyLen = buf.readUInt32LE(elem + 8);
-      valLen = buf.readUInt32LE(elem + 12);
+      const elemFlags = u32(buf, e);
+      keyPos = e + u32(buf, e + 4);
+      keyLen = u32(buf, e + 8);
+      valLen = u32(buf, e + 12);
       if ((elemFlags & ~LEAF_FLAG_BUCKET) !== 0) {
         throw corrupt(ctx.path, `${ctx.where()} element ${i} has unknown flags 0x${elemFlags.toString(16)}`);
       }
@@ -79,89 +136,95 @@ export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePa
           `${ctx.where()} element ${i} is a bucket whose header is only ${valLen} bytes`,
         );
       }
-      flags[i] = elemFlags;
     } else {
-      keyPos = elem + buf.readUInt32LE(elem);
-      keyLen = buf.readUInt32LE(elem + 4);
-      const child = buf.readBigUInt64LE(elem + 8);
-      if (child < 2n || child >= BigInt(ctx.pageCount)) {
+      keyPos = e + u32(buf, e);
+      keyLen = u32(buf, e + 4);
+      const high = u32(buf, e + 12);
+      const child = u32(buf, e + 8) + high * 0x100000000;
+      if (high >= 0x200000 || child < 2 || child >= ctx.pageCount) {
+        const exact = buf.readBigUInt64LE(e + 8);
         throw corrupt(
           ctx.path,
-          `${ctx.where()} element ${i} points to page ${child}, outside the file's pages 2..${ctx.pageCount - 1}`,
+          `${ctx.where()} element ${i} points to page ${exact}, outside the file's pages 2..${ctx.pageCount - 1}`,
         );
       }
-      children[i] = Number(child);
     }
-    if (keyPos + keyLen + valLen > buf.length) {
+    // Sums of u32s stay far below 2^53: no overflow to worry about.
+    if (keyPos + keyLen + valLen > end) {
       throw corrupt(ctx.path, `${ctx.where()} element ${i} extends past the end of the page`);
     }
-    offsets[i * 4] = keyPos;
-    offsets[i * 4 + 1] = keyLen;
-    offsets[i * 4 + 2] = keyPos + keyLen;
-    offsets[i * 4 + 3] = valLen;
-    if (i > 0) {
-      const prev = (i - 1) * 4;
-      const order = buf.compare(
-        buf,
-        offsets[prev]!,
-        offsets[prev]! + offsets[prev + 1]!,
-        keyPos,
-        keyPos + keyLen,
-      );
-      if (order <= 0)
-        throw corrupt(ctx.path, `${ctx.where()} keys are not in ascending order at element ${i}`);
+    if (i > 0 && compareBytes(buf, prevPos, prevLen, buf, keyPos, keyLen) >= 0) {
+      throw corrupt(ctx.path, `${ctx.where()} keys are not in ascending order at element ${i}`);
     }
+    prevPos = keyPos;
+    prevLen = keyLen;
   }
-  return {
-    id,
-    isLeaf,
-    count,
-    buf,
-    offsets,
-    flags,
-    children,
-    bytes: buf.length + 8 * (offsets.length + flags.length + children.length) + 200,
-  };
+  return isLeaf ? count : -count;
 }
 
-export function keyAt(page: TreePage, i: number): Buffer {
-  const pos = page.offsets[i * 4]!;
-  return page.buf.subarray(pos, pos + page.offsets[i * 4 + 1]!);
+/** count and isLeaf from validateTreePage's result. */
+export function shapeCount(shape: number): number {
+  return shape < 0 ? -shape : shape;
 }
 
-export function valueAt(page: TreePage, i: number): Buffer {
-  const pos = page.offsets[i * 4 + 2]!;
-  return page.buf.subarray(pos, pos + page.offsets[i * 4 + 3]!);
+/** Parses and validates a standalone tree page image (the whole page, overflow included). */
+export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePage {
+  const shape = validateTreePage(buf, 0, buf.length, ctx);
+  // A branch page always has elements, so a zero count is a leaf's.
+  return new TreePage(id, buf, 0, buf.length, shape >= 0, shapeCount(shape), undefined, 0, 0, -1);
+}
+
+export function keyPos(page: TreePage, i: number): number {
+  const e = elem(page, i);
+  return e + u32(page.buf, page.isLeaf ? e + 4 : e);
+}
+
+export function keyLen(page: TreePage, i: number): number {
+  const e = elem(page, i);
+  return u32(page.buf, page.isLeaf ? e + 8 : e + 4);
+}
+
+/** Leaf only. */
+export function valuePos(page: TreePage, i: number): number {
+  const e = elem(page, i);
+  return e + u32(page.buf, e + 4) + u32(page.buf, e + 8);
+}
+
+/** Leaf only. */
+export function valueLen(page: TreePage, i: number): number {
+  return u32(page.buf, elem(page, i) + 12);
+}
+
+/** Branch only: the child pgid (validated to lie inside the file at load). */
+export function childAt(page: TreePage, i: number): number {
+  const e = elem(page, i);
+  return u32(page.buf, e + 8) + u32(page.buf, e + 12) * 0x100000000;
 }
 
 export function isBucketAt(page: TreePage, i: number): boolean {
-  return ((page.flags[i] ?? 0) & LEAF_FLAG_BUCKET) !== 0;
+  return page.isLeaf && (page.buf[elem(page, i)]! & LEAF_FLAG_BUCKET) !== 0;
 }
 
-/**
- * Sign of (key at i) − target, in bbolt's byte order. A plain loop: keys are short, and Buffer.compare
- * with offsets costs more in argument checks than the comparison itself.
- */
-export function compareAt(page: TreePage, i: number, target: Uint8Array): number {
-  const buf = page.buf;
-  const pos = page.offsets[i * 4]!;
-  const len = page.offsets[i * 4 + 1]!;
-  const n = Math.min(len, target.length);
-  for (let j = 0; j < n; j++) {
-    const d = buf[pos + j]! - target[j]!;
-    if (d !== 0) return d;
-  }
-  return len - target.length;
+/** A view of the key at i, valid only while the page is (see TreePage.gen). */
+export function keyAt(page: TreePage, i: number): Buffer {
+  const pos = keyPos(page, i);
+  return page.buf.subarray(pos, pos + keyLen(page, i));
+}
+
+/** A view of the value at i, valid only while the page is. */
+export function valueAt(page: TreePage, i: number): Buffer {
+  const pos = valuePos(page, i);
+  return page.buf.subarray(pos, pos + valueLen(page, i));
 }
 
 /** A copy of the key at i (not a view: the page belongs to the cache). */
 export function copyKeyAt(page: TreePage, i: number): Buffer {
-  return copyRange(page.buf, page.offsets[i * 4]!, page.offsets[i * 4 + 1]!);
+  return copyRange(page.buf, keyPos(page, i), keyLen(page, i));
 }
 
 /** A copy of the value at i. */
 export function copyValueAt(page: TreePage, i: number): Buffer {
-  return copyRange(page.buf, page.offsets[i * 4 + 2]!, page.offsets[i * 4 + 3]!);
+  return copyRange(page.buf, valuePos(page, i), valueLen(page, i));
 }
 
 function copyRange(buf: Buffer, pos: number, len: number): Buffer {
@@ -170,21 +233,63 @@ function copyRange(buf: Buffer, pos: number, len: number): Buffer {
   return out;
 }
 
+/**
+ * Sign of a[aPos, aPos + aLen) − b[bPos, bPos + bLen) in bbolt's byte order (unsigned bytes, a prefix
+ * first). A plain loop: keys are short, and Buffer.compare with offsets costs more in argument checks
+ * than the comparison itself.
+ */
+export function compareBytes(
+  a: Uint8Array,
+  aPos: number,
+  aLen: number,
+  b: Uint8Array,
+  bPos: number,
+  bLen: number,
+): number {
+  const n = Math.min(aLen, bLen);
+  for (let j = 0; j < n; j++) {
+    const d = a[aPos + j]! - b[bPos + j]!;
+    if (d !== 0) return d;
+  }
+  return aLen - bLen;
+}
+
+/** Sign of (key at i) − target[tPos, tPos + tLen). */
+export function compareAt(
+  page: TreePage,
+  i: number,
+  target: Uint8Array,
+  tPos = 0,
+  tLen = target.length - tPos,
+): number {
+  return compareBytes(page.buf, keyPos(page, i), keyLen(page, i), target, tPos, tLen);
+}
+
 /** First element index whose key is >= target (count when none is). */
-export function lowerBound(page: TreePage, target: Uint8Array): number {
+export function lowerBound(
+  page: TreePage,
+  target: Uint8Array,
+  tPos = 0,
+  tLen = target.length - tPos,
+): number {
   let lo = 0;
   let hi = page.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareAt(page, mid, target) < 0) lo = mid + 1;
+    if (compareAt(page, mid, target, tPos, tLen) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 /** The branch element to follow for target: the last whose key is <= target, or the first. */
-export function branchIndex(page: TreePage, target: Uint8Array): number {
-  const i = lowerBound(page, target);
-  if (i < page.count && compareAt(page, i, target) === 0) return i;
+export function branchIndex(
+  page: TreePage,
+  target: Uint8Array,
+  tPos = 0,
+  tLen = target.length - tPos,
+): number {
+  const i = lowerBound(page, target, tPos, tLen);
+  if (i < page.count && compareAt(page, i, target, tPos, tLen) === 0) return i;
   return i === 0 ? 0 : i - 1;
 }

@@ -1,15 +1,18 @@
 import { corrupt } from './errors.js';
-import { BUCKET_HEADER_SIZE } from './format.js';
 import {
   branchIndex,
+  childAt,
   compareAt,
+  compareBytes,
   copyKeyAt,
   copyValueAt,
   isBucketAt,
-  keyAt,
+  keyLen,
+  keyPos,
   lowerBound,
   type TreePage,
-  valueAt,
+  valueLen,
+  valuePos,
 } from './page.js';
 import { openPageStore, type PageStore, type PageStoreOptions, type PageStoreStats } from './page-store.js';
 
@@ -26,10 +29,26 @@ export interface EntriesOptions {
   /** Only keys starting with prefix (iteration starts at the first key >= prefix). */
   prefix?: BoltKey;
   /**
-   * Return keys and values as views into the cached page instead of copies: faster for values that are
-   * decoded at once. Views must not be modified, and holding one keeps its whole page in memory.
+   * Accepted for compatibility and ignored: entries are always copies. Pages live in reused cache slots,
+   * so a view could change under its holder after any other read; forEachView gives views safely.
    */
   views?: boolean;
+}
+
+/**
+ * One entry as forEachView shows it: offsets into `buf`, the page image holding it. Valid only during
+ * the callback — the bytes belong to a cache slot that the next read of the database may reuse.
+ */
+export interface EntryView {
+  readonly buf: Buffer;
+  readonly keyStart: number;
+  readonly keyEnd: number;
+  /** For a nested bucket, the bucket header and any inline page image. */
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  readonly isBucket: boolean;
+  /** The nested bucket at this entry (usable after the callback); only when isBucket. */
+  bucket(): Bucket;
 }
 
 export interface Bucket {
@@ -52,6 +71,18 @@ export interface Bucket {
    * small buckets of a lookup (one package's advisories), but holds them all in memory at once.
    */
   list(options?: EntriesOptions): Promise<BoltEntry[]>;
+  /**
+   * Synchronous variants. The file is read with blocking positional reads either way (see PageStore);
+   * these skip the promise per call, for hot paths that make many lookups.
+   */
+  getSync(key: BoltKey): Buffer | undefined;
+  bucketSync(...names: BoltKey[]): Bucket | undefined;
+  listSync(options?: EntriesOptions): BoltEntry[];
+  /**
+   * Calls visit for each entry in key order, synchronously and without copying; stops early when visit
+   * returns false. The view is reused and valid only during the call.
+   */
+  forEachView(visit: (entry: EntryView) => boolean | undefined, options?: EntriesOptions): void;
 }
 
 export interface BoltDb {
@@ -67,16 +98,20 @@ export type BoltOpenOptions = PageStoreOptions;
 
 /**
  * Opens a bbolt file read-only. Only the two meta pages are read here; tree pages are read on demand
- * with positional reads and kept in a byte-bounded LRU cache, so memory does not grow with the file.
+ * with positional reads and kept in a fixed-size page cache, so memory does not grow with the file.
  */
 export async function openBolt(path: string, options: BoltOpenOptions = {}): Promise<BoltDb> {
   const store = await openPageStore(path, options);
-  const root = createBucket(
+  const meta = store.meta;
+  const root = new BucketImpl(
     store,
-    { kind: 'pages', pgid: Number(store.meta.root) },
-    store.meta.sequence,
+    Number(meta.root),
+    undefined,
+    Number(meta.sequence & 0xffffffffn),
+    Number(meta.sequence >> 32n),
     [],
-    [],
+    undefined,
+    undefined,
   );
   return {
     path,
@@ -90,18 +125,21 @@ export async function openBolt(path: string, options: BoltOpenOptions = {}): Pro
 /** No real tree is this deep: bbolt pages hold at least two keys, so depth grows with log2(pages). */
 const MAX_TREE_DEPTH = 64;
 
-type Root = { kind: 'pages'; pgid: number } | { kind: 'inline'; page: TreePage };
+// Lookup keys given as strings are encoded here rather than into a new Buffer per call. Lookups are
+// synchronous and never re-entrant, so one buffer serves them all.
+const scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
-interface Frame {
-  page: TreePage;
-  index: number;
-  /** Exclusive upper bound for the keys under this page, inherited from the parent branch. */
-  upper: Buffer | undefined;
+/** Encodes key for a lookup: [bytes, length]; a string is written into the shared scratch buffer. */
+function encodeKey(key: BoltKey): Uint8Array {
+  if (typeof key !== 'string') return key;
+  // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
+  if (key.length * 3 > scratch.length) return Buffer.from(key, 'utf8');
+  const n = scratch.write(key, 0, 'utf8');
+  return scratch.subarray(0, n);
 }
 
-function toKey(key: BoltKey): Buffer {
-  if (typeof key === 'string') return Buffer.from(key, 'utf8');
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+function ownKey(key: BoltKey): Buffer {
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
 }
 
 function label(path: readonly Buffer[]): string {
@@ -115,245 +153,448 @@ function label(path: readonly Buffer[]): string {
 }
 
 /**
- * A position in one bucket's B+tree. `ancestry` holds every page between the database root and this
- * bucket, so that a nested bucket or branch pointing back at one of them (a cycle) is reported as
- * corruption instead of recursing forever.
+ * A position in one bucket's B+tree: the pages from the bucket's root to a leaf, with the element index
+ * in each. `ancestry` (the bucket's) holds every page between the database root and the bucket, so that
+ * a nested bucket or branch pointing back at one of them (a cycle) is reported as corruption instead of
+ * recursing forever.
  *
- * Pages usually come from the cache synchronously; the methods only await when a read is needed.
+ * The pages may be cache slots refilled by other reads between two steps; every step first re-fetches
+ * those whose generation moved on (same pgid, same bytes), so a cursor survives any interleaving.
  */
-class TreeCursor {
-  readonly stack: Frame[] = [];
+class Cursor {
+  readonly pages: TreePage[] = [];
+  /** Per frame: the page's pgid (0 inline) and generation when it was pushed. */
+  readonly ids: number[] = [];
+  readonly gens: number[] = [];
+  readonly indexes: number[] = [];
+  /** Per frame: where the exclusive upper bound of its keys is (frame depth and element), or -1. */
+  readonly upperDepth: number[] = [];
+  readonly upperIndex: number[] = [];
+  depth = 0;
+  private readonly store: PageStore;
+  private readonly where: () => string;
+  private readonly from: () => string;
 
-  constructor(
-    private readonly store: PageStore,
-    private readonly root: Root,
-    private readonly ancestry: readonly number[],
-    private readonly where: () => string,
-  ) {}
+  constructor(private readonly bucket: BucketImpl) {
+    this.store = bucket.store;
+    this.where = () => bucket.label();
+    this.from = () => `${bucket.label()}, branch page ${this.ids[this.depth - 1]}`;
+  }
 
   /** Positions at the first leaf element with key >= target (or the very first when target is absent). */
-  async seek(target: Buffer | undefined): Promise<void> {
-    this.stack.length = 0;
-    let rootPage: TreePage;
-    if (this.root.kind === 'inline') rootPage = this.root.page;
-    else {
-      const loaded = this.store.page(this.root.pgid, this.where);
-      rootPage = loaded instanceof Promise ? await loaded : loaded;
-    }
-    this.stack.push({ page: rootPage, index: indexFor(rootPage, target), upper: undefined });
-    for (let top = rootPage; !top.isLeaf; top = this.stack.at(-1)!.page) {
-      const pending = this.descend(this.stack.at(-1)!, target);
-      if (pending !== undefined) await pending;
-    }
-    const pending = this.settle();
-    if (pending !== undefined) await pending;
+  seek(target: Uint8Array | undefined): void {
+    this.store.checkOpen();
+    this.depth = 0;
+    const root = this.bucket.rootPage();
+    this.pushFrame(root, indexFor(root, target), -1, -1);
+    while (!this.pages[this.depth - 1]!.isLeaf) this.descend(target);
+    this.settle();
   }
 
-  /** The leaf element under the cursor, if any. */
-  current(): Frame | undefined {
-    const top = this.stack.at(-1);
-    return top !== undefined && top.index < top.page.count ? top : undefined;
+  /** Whether the cursor is on a leaf element (then: leaf(), index()). */
+  valid(): boolean {
+    const d = this.depth - 1;
+    return d >= 0 && this.indexes[d]! < this.pages[d]!.count;
   }
 
-  /** Moves to the next leaf element; returns a promise only when a page has to be read. */
-  next(): Promise<void> | undefined {
-    const top = this.stack.at(-1);
-    if (top === undefined) return undefined;
-    top.index++;
-    return this.settle();
+  leaf(): TreePage {
+    return this.pages[this.depth - 1]!;
+  }
+
+  index(): number {
+    return this.indexes[this.depth - 1]!;
+  }
+
+  /** Moves to the next leaf element. */
+  next(): void {
+    if (this.depth === 0) return;
+    this.freshen();
+    const d = this.depth - 1;
+    const i = ++this.indexes[d]!;
+    if (i >= this.pages[d]!.count) {
+      // Leaving a leaf: the pages used so far need no protection any more (see PageStore.beginOp).
+      this.store.beginOp();
+      this.freshen();
+      this.settle();
+    }
+  }
+
+  /** Re-fetches pages whose cache slot was reused since the last step, and protects them for this one. */
+  freshen(): void {
+    this.store.checkOpen();
+    for (let d = 0; d < this.depth; d++) {
+      const page = this.pages[d]!;
+      const fresh = this.store.refresh(page, this.gens[d]!, this.ids[d]!, d === 0 ? this.where : this.from);
+      if (fresh !== page) {
+        this.pages[d] = fresh;
+        this.gens[d] = fresh.gen;
+      }
+    }
   }
 
   /** Ancestry for a bucket nested at the current position. */
   ancestryHere(): number[] {
-    const out = [...this.ancestry];
-    for (const frame of this.stack) if (frame.page.id !== 0) out.push(frame.page.id);
+    const out = this.bucket.ancestry.slice();
+    for (let d = 0; d < this.depth; d++) {
+      const id = this.ids[d]!;
+      if (id !== 0) out.push(id);
+    }
     return out;
   }
 
+  /** Whether pgid is a page on the path from the database root to the current position. */
+  onPath(pgid: number): boolean {
+    for (let d = 0; d < this.depth; d++) if (this.ids[d] === pgid) return true;
+    return this.bucket.ancestry.includes(pgid);
+  }
+
+  private pushFrame(page: TreePage, index: number, upperDepth: number, upperIndex: number): void {
+    const d = this.depth++;
+    this.pages[d] = page;
+    this.ids[d] = page.id;
+    this.gens[d] = page.gen;
+    this.indexes[d] = index;
+    this.upperDepth[d] = upperDepth;
+    this.upperIndex[d] = upperIndex;
+  }
+
   /** Moves forward until the top of the stack is a leaf element, or the stack is empty. */
-  private settle(): Promise<void> | undefined {
+  private settle(): void {
     for (;;) {
-      const top = this.stack.at(-1);
-      if (top === undefined) return undefined;
-      if (top.index < top.page.count) {
-        if (top.page.isLeaf) return undefined;
-        const pending = this.descend(top, undefined);
-        if (pending !== undefined) return pending.then(() => this.settle());
+      const d = this.depth - 1;
+      if (d < 0) return;
+      const page = this.pages[d]!;
+      if (this.indexes[d]! < page.count) {
+        if (page.isLeaf) return;
+        this.descend(undefined);
         continue;
       }
-      this.stack.pop();
-      const parent = this.stack.at(-1);
-      if (parent === undefined) return undefined;
-      parent.index++;
+      this.depth--;
+      if (d > 0) this.indexes[d - 1]!++;
     }
   }
 
-  /** Pushes the child under frame's current element; returns a promise only when it must be read. */
-  private descend(frame: Frame, target: Buffer | undefined): Promise<void> | undefined {
-    const { page, index } = frame;
-    const childId = page.children[index]!;
-    const from = () => `${this.where()}, branch page ${page.id}`;
-    if (this.stack.length >= MAX_TREE_DEPTH)
-      throw corrupt(this.store.path, `${from()} nests pages too deeply`);
-    if (this.stack.some((f) => f.page.id === childId) || this.ancestry.includes(childId)) {
-      throw corrupt(this.store.path, `${from()} points back to page ${childId} (a cycle)`);
+  /** Pushes the child under the top frame's current element. */
+  private descend(target: Uint8Array | undefined): void {
+    const d = this.depth - 1;
+    const page = this.pages[d]!;
+    const index = this.indexes[d]!;
+    const childId = childAt(page, index);
+    if (this.depth >= MAX_TREE_DEPTH) throw corrupt(this.store.path, `${this.from()} nests pages too deeply`);
+    if (this.onPath(childId)) {
+      throw corrupt(this.store.path, `${this.from()} points back to page ${childId} (a cycle)`);
     }
-    const loaded = this.store.page(childId, from);
-    if (loaded instanceof Promise) return loaded.then((child) => this.push(frame, child, target));
-    this.push(frame, loaded, target);
-    return undefined;
-  }
-
-  private push(frame: Frame, child: TreePage, target: Buffer | undefined): void {
-    const { page, index } = frame;
-    const lower = keyAt(page, index);
-    const upper = index + 1 < page.count ? keyAt(page, index + 1) : frame.upper;
+    const child = this.store.page(childId, this.from);
+    let upperDepth = d;
+    let upperIndex = index + 1;
+    if (upperIndex >= page.count) {
+      upperDepth = this.upperDepth[d]!;
+      upperIndex = this.upperIndex[d]!;
+    }
     // The child's keys must lie within the range its parent assigns to it; otherwise lookups would
-    // silently miss keys, which is worse than an error.
+    // silently miss keys, which is worse than an error. Every page on the stack is in use by this
+    // operation, so the parent keys compared here are still in place after the child's read.
     if (child.count > 0) {
-      const outOfRange =
-        compareAt(child, 0, lower) < 0 ||
-        (upper !== undefined && compareAt(child, child.count - 1, upper) >= 0);
+      let outOfRange =
+        compareBytes(
+          child.buf,
+          keyPos(child, 0),
+          keyLen(child, 0),
+          page.buf,
+          keyPos(page, index),
+          keyLen(page, index),
+        ) < 0;
+      if (!outOfRange && upperDepth >= 0) {
+        const upper = this.pages[upperDepth]!;
+        const last = child.count - 1;
+        outOfRange =
+          compareBytes(
+            child.buf,
+            keyPos(child, last),
+            keyLen(child, last),
+            upper.buf,
+            keyPos(upper, upperIndex),
+            keyLen(upper, upperIndex),
+          ) >= 0;
+      }
       if (outOfRange) {
         throw corrupt(
           this.store.path,
-          `${this.where()}, branch page ${page.id} element ${index} points to page ${child.id} holding keys out of range`,
+          `${this.bucket.label()}, branch page ${page.id} element ${index} points to page ${child.id} holding keys out of range`,
         );
       }
     }
-    this.stack.push({ page: child, index: indexFor(child, target), upper });
+    this.pushFrame(child, indexFor(child, target), upperDepth, upperIndex);
   }
 }
 
-function indexFor(page: TreePage, target: Buffer | undefined): number {
+function indexFor(page: TreePage, target: Uint8Array | undefined): number {
   if (target === undefined) return 0;
   return page.isLeaf ? lowerBound(page, target) : branchIndex(page, target);
 }
 
-/** The bucket as built here, with a single-step lookup the multi-name bucket() walks with. */
-interface BucketNode extends Bucket {
-  child(name: BoltKey): Promise<BucketNode | undefined>;
+function startsWith(page: TreePage, i: number, prefix: Uint8Array): boolean {
+  const len = keyLen(page, i);
+  return (
+    len >= prefix.length &&
+    compareBytes(page.buf, keyPos(page, i), prefix.length, prefix, 0, prefix.length) === 0
+  );
 }
 
-function createBucket(
-  store: PageStore,
-  root: Root,
-  sequence: bigint,
-  ancestry: readonly number[],
-  path: readonly Buffer[],
-): BucketNode {
-  const where = () => label(path);
+class View implements EntryView {
+  buf!: Buffer;
+  keyStart = 0;
+  keyEnd = 0;
+  valueStart = 0;
+  valueEnd = 0;
+  isBucket = false;
 
-  function openChild(page: TreePage, index: number, childAncestry: readonly number[]): BucketNode {
-    const value = valueAt(page, index);
-    const childPath = [...path, copyKeyAt(page, index)];
-    const rootPgid = value.readBigUInt64LE(0);
-    const childSequence = value.readBigUInt64LE(8);
-    if (rootPgid === 0n) {
+  constructor(
+    private readonly owner: BucketImpl,
+    private readonly cursor: Cursor,
+  ) {}
+
+  bucket(): Bucket {
+    if (!this.isBucket) throw new TypeError('this entry is a value, not a bucket');
+    this.cursor.freshen();
+    return this.owner.openChild(this.cursor.leaf(), this.cursor.index(), this.cursor, undefined);
+  }
+}
+
+/** A bucket; its root is a page (rootPgid) or, for an inline bucket, a page image inside its parent. */
+class BucketImpl implements Bucket {
+  private cachedPath: readonly Buffer[] | undefined;
+
+  constructor(
+    readonly store: PageStore,
+    /** 0 for an inline bucket. */
+    private readonly rootPgid: number,
+    private inlineRoot: TreePage | undefined,
+    private readonly sequenceLow: number,
+    private readonly sequenceHigh: number,
+    readonly ancestry: readonly number[],
+    private readonly parent: BucketImpl | undefined,
+    /** The name in the parent: a string or a private copy of the bytes. */
+    private readonly name: string | Buffer | undefined,
+  ) {}
+
+  get path(): readonly Buffer[] {
+    if (this.cachedPath === undefined) {
+      this.cachedPath =
+        this.parent === undefined || this.name === undefined
+          ? []
+          : [...this.parent.path, typeof this.name === 'string' ? Buffer.from(this.name, 'utf8') : this.name];
+    }
+    return this.cachedPath;
+  }
+
+  get sequence(): bigint {
+    return (BigInt(this.sequenceHigh) << 32n) | BigInt(this.sequenceLow);
+  }
+
+  get inline(): boolean {
+    return this.rootPgid === 0;
+  }
+
+  label(): string {
+    return (this.inline ? 'inline ' : '') + label(this.path);
+  }
+
+  rootPage(): TreePage {
+    if (this.inlineRoot === undefined) return this.store.page(this.rootPgid, () => this.label());
+    this.inlineRoot = this.store.refresh(this.inlineRoot, 0, 0, () => this.label());
+    return this.inlineRoot;
+  }
+
+  /**
+   * Opens the nested bucket stored at element i of leaf page (the cursor's position). `name` is the
+   * caller's key, when it has one to keep; otherwise the key is copied.
+   */
+  openChild(page: TreePage, i: number, cursor: Cursor, name: string | Buffer | undefined): BucketImpl {
+    const buf = page.buf;
+    const v = valuePos(page, i);
+    const vlen = valueLen(page, i);
+    const rootLow = buf.readUInt32LE(v);
+    const rootHigh = buf.readUInt32LE(v + 4);
+    const seqLow = buf.readUInt32LE(v + 8);
+    const seqHigh = buf.readUInt32LE(v + 12);
+    const childName = name ?? copyKeyAt(page, i);
+    const childLabel = () =>
+      label([...this.path, typeof childName === 'string' ? Buffer.from(childName) : childName]);
+    if (rootLow === 0 && rootHigh === 0) {
       // Inline bucket: a leaf page image follows the header.
-      const childWhere = () => `inline ${label(childPath)}`;
-      const inlinePage = store.inlinePage(page, index, value.subarray(BUCKET_HEADER_SIZE), childWhere);
-      if (!inlinePage.isLeaf) throw corrupt(store.path, `${childWhere()} is not a leaf page`);
-      return createBucket(
-        store,
-        { kind: 'inline', page: inlinePage },
-        childSequence,
-        childAncestry,
-        childPath,
+      const where = () => `inline ${childLabel()}`;
+      const inlinePage = this.store.inlinePage(page, v + 16, vlen - 16, where);
+      if (!inlinePage.isLeaf) throw corrupt(this.store.path, `${where()} is not a leaf page`);
+      return new BucketImpl(
+        this.store,
+        0,
+        inlinePage,
+        seqLow,
+        seqHigh,
+        cursor.ancestryHere(),
+        this,
+        childName,
       );
     }
-    if (rootPgid < 2n || rootPgid >= BigInt(store.pageCount)) {
+    const rootPgid = rootLow + rootHigh * 0x100000000;
+    if (rootHigh >= 0x200000 || rootPgid < 2 || rootPgid >= this.store.pageCount) {
       throw corrupt(
-        store.path,
-        `${label(childPath)} has root page ${rootPgid}, outside the file's pages 2..${store.pageCount - 1}`,
+        this.store.path,
+        `${childLabel()} has root page ${buf.readBigUInt64LE(v)}, outside the file's pages 2..${this.store.pageCount - 1}`,
       );
     }
-    const pgid = Number(rootPgid);
-    if (childAncestry.includes(pgid)) {
+    if (cursor.onPath(rootPgid)) {
       throw corrupt(
-        store.path,
-        `${label(childPath)} has root page ${pgid}, which contains the bucket itself (a cycle)`,
+        this.store.path,
+        `${childLabel()} has root page ${rootPgid}, which contains the bucket itself (a cycle)`,
       );
     }
-    return createBucket(store, { kind: 'pages', pgid }, childSequence, childAncestry, childPath);
+    return new BucketImpl(
+      this.store,
+      rootPgid,
+      undefined,
+      seqLow,
+      seqHigh,
+      cursor.ancestryHere(),
+      this,
+      childName,
+    );
   }
 
-  /** Descends to the leaf that would hold key; returns the cursor and frame when the key is present. */
-  async function find(key: Buffer): Promise<{ cursor: TreeCursor; frame: Frame } | undefined> {
-    const cursor = new TreeCursor(store, root, ancestry, where);
-    await cursor.seek(key);
-    const frame = cursor.current();
-    if (frame === undefined || compareAt(frame.page, frame.index, key) !== 0) return undefined;
-    return { cursor, frame };
+  /** A cursor on key when present (then the cursor's leaf and index are the element), else undefined. */
+  private find(key: Uint8Array): Cursor | undefined {
+    const cursor = new Cursor(this);
+    cursor.seek(key);
+    if (!cursor.valid() || compareAt(cursor.leaf(), cursor.index(), key) !== 0) return undefined;
+    return cursor;
   }
 
-  function entryAt(cursor: TreeCursor, frame: Frame, views: boolean | undefined): BoltEntry {
-    const { page, index } = frame;
-    const key = views ? keyAt(page, index) : copyKeyAt(page, index);
-    if (isBucketAt(page, index)) return { key, bucket: openChild(page, index, cursor.ancestryHere()) };
-    return { key, value: views ? valueAt(page, index) : copyValueAt(page, index) };
+  private childSync(name: BoltKey): BucketImpl | undefined {
+    const cursor = this.find(encodeKey(name));
+    if (cursor === undefined || !isBucketAt(cursor.leaf(), cursor.index())) return undefined;
+    return this.openChild(
+      cursor.leaf(),
+      cursor.index(),
+      cursor,
+      typeof name === 'string' ? name : ownKey(name),
+    );
   }
 
-  /** Positions a cursor for entries(options); returns it with the prefix to stop at. */
-  async function start(options: EntriesOptions): Promise<{ cursor: TreeCursor; prefix: Buffer | undefined }> {
-    const prefix = options.prefix === undefined ? undefined : toKey(options.prefix);
-    let from = options.from === undefined ? undefined : toKey(options.from);
+  getSync(key: BoltKey): Buffer | undefined {
+    this.store.beginOp();
+    const cursor = this.find(encodeKey(key));
+    if (cursor === undefined || isBucketAt(cursor.leaf(), cursor.index())) return undefined;
+    return copyValueAt(cursor.leaf(), cursor.index());
+  }
+
+  bucketSync(...names: BoltKey[]): BucketImpl | undefined {
+    this.store.beginOp();
+    let current: BucketImpl = this;
+    for (const name of names) {
+      const next = current.childSync(name);
+      if (next === undefined) return undefined;
+      current = next;
+    }
+    return current;
+  }
+
+  /**
+   * Visits the element at each cursor position from options' start, synchronously. The prefix and from
+   * keys are copied first: they may be views of pages that the walk itself replaces in the cache.
+   */
+  private walk(options: EntriesOptions, visit: (cursor: Cursor) => boolean): void {
+    const prefix = options.prefix === undefined ? undefined : ownKey(options.prefix);
+    let from = options.from === undefined ? undefined : ownKey(options.from);
     if (prefix !== undefined && (from === undefined || Buffer.compare(from, prefix) < 0)) from = prefix;
-    const cursor = new TreeCursor(store, root, ancestry, where);
-    await cursor.seek(from);
-    return { cursor, prefix };
+    const cursor = new Cursor(this);
+    cursor.seek(from);
+    while (cursor.valid()) {
+      if (prefix !== undefined && !startsWith(cursor.leaf(), cursor.index(), prefix)) return;
+      if (!visit(cursor)) return;
+      cursor.next();
+    }
   }
 
-  const bucket: BucketNode = {
-    path,
-    sequence,
-    inline: root.kind === 'inline',
-    async get(key) {
-      const found = await find(toKey(key));
-      if (found === undefined || isBucketAt(found.frame.page, found.frame.index)) return undefined;
-      return copyValueAt(found.frame.page, found.frame.index);
-    },
-    async bucket(...names) {
-      let current: BucketNode = bucket;
-      for (const name of names) {
-        const next = await current.child(name);
-        if (next === undefined) return undefined;
-        current = next;
+  private entryAt(cursor: Cursor): BoltEntry {
+    const page = cursor.leaf();
+    const i = cursor.index();
+    const key = copyKeyAt(page, i);
+    if (isBucketAt(page, i)) return { key, bucket: this.openChild(page, i, cursor, undefined) };
+    return { key, value: copyValueAt(page, i) };
+  }
+
+  listSync(options: EntriesOptions = {}): BoltEntry[] {
+    this.store.beginOp();
+    const out: BoltEntry[] = [];
+    this.walk(options, (cursor) => {
+      out.push(this.entryAt(cursor));
+      return true;
+    });
+    return out;
+  }
+
+  forEachView(visit: (entry: EntryView) => boolean | undefined, options: EntriesOptions = {}): void {
+    this.store.beginOp();
+    let view: View | undefined;
+    this.walk(options, (cursor) => {
+      view ??= new View(this, cursor);
+      const page = cursor.leaf();
+      const i = cursor.index();
+      view.buf = page.buf;
+      view.keyStart = keyPos(page, i);
+      view.keyEnd = view.keyStart + keyLen(page, i);
+      view.valueStart = valuePos(page, i);
+      view.valueEnd = view.valueStart + valueLen(page, i);
+      view.isBucket = isBucketAt(page, i);
+      return visit(view) !== false;
+    });
+  }
+
+  async get(key: BoltKey): Promise<Buffer | undefined> {
+    return this.getSync(key);
+  }
+
+  async bucket(...names: BoltKey[]): Promise<Bucket | undefined> {
+    return this.bucketSync(...names);
+  }
+
+  async list(options: EntriesOptions = {}): Promise<BoltEntry[]> {
+    return this.listSync(options);
+  }
+
+  async *entries(options: EntriesOptions = {}): AsyncGenerator<BoltEntry, void, undefined> {
+    this.store.beginOp();
+    const prefix = options.prefix === undefined ? undefined : ownKey(options.prefix);
+    let from = options.from === undefined ? undefined : ownKey(options.from);
+    if (prefix !== undefined && (from === undefined || Buffer.compare(from, prefix) < 0)) from = prefix;
+    const cursor = new Cursor(this);
+    cursor.seek(from);
+    const batch: BoltEntry[] = [];
+    // One leaf at a time, synchronously: the awaits between yields are where other reads may run.
+    while (cursor.valid()) {
+      batch.length = 0;
+      let stop = false;
+      const leaf = cursor.leaf();
+      for (;;) {
+        if (prefix !== undefined && !startsWith(leaf, cursor.index(), prefix)) {
+          stop = true;
+          break;
+        }
+        batch.push(this.entryAt(cursor));
+        if (cursor.index() + 1 >= leaf.count) break;
+        cursor.indexes[cursor.depth - 1]!++;
       }
-      return current;
-    },
-    async *entries(options = {}) {
-      const { cursor, prefix } = await start(options);
-      for (let frame = cursor.current(); frame !== undefined; frame = cursor.current()) {
-        if (prefix !== undefined && !startsWith(keyAt(frame.page, frame.index), prefix)) return;
-        yield entryAt(cursor, frame, options.views);
-        const pending = cursor.next();
-        if (pending !== undefined) await pending;
-      }
-    },
-    scan(prefix) {
-      return bucket.entries({ prefix });
-    },
-    async list(options = {}) {
-      const { cursor, prefix } = await start(options);
-      const out: BoltEntry[] = [];
-      for (let frame = cursor.current(); frame !== undefined; frame = cursor.current()) {
-        if (prefix !== undefined && !startsWith(keyAt(frame.page, frame.index), prefix)) break;
-        out.push(entryAt(cursor, frame, options.views));
-        const pending = cursor.next();
-        if (pending !== undefined) await pending;
-      }
-      return out;
-    },
-    async child(name) {
-      const found = await find(toKey(name));
-      if (found === undefined || !isBucketAt(found.frame.page, found.frame.index)) return undefined;
-      return openChild(found.frame.page, found.frame.index, found.cursor.ancestryHere());
-    },
-  };
-  return bucket;
+      for (const entry of batch) yield entry;
+      if (stop) return;
+      this.store.beginOp();
+      cursor.next();
+    }
+  }
+
+  scan(prefix: BoltKey): AsyncGenerator<BoltEntry, void, undefined> {
+    return this.entries({ prefix });
+  }
 }
 
-function startsWith(key: Buffer, prefix: Buffer): boolean {
-  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
-}
+export type { BucketImpl };
