@@ -241,26 +241,7 @@ export function createImageScanner(options: ImageScannerOptions): ImageScanner {
             if (isDbReadError(cause)) throw corruptDb(join(options.cacheDir, 'db', 'trivy.db'), cause);
             throw error;
           }
-          const meta = inspected.imageMetadata;
-          const report = buildReport({
-            artifactName: name,
-            artifactType: 'container_image',
-            results: response.results,
-            os: response.os,
-            image: {
-              ImageID: meta.id,
-              DiffIDs: meta.diffIds,
-              RepoTags: meta.repoTags.length > 0 ? meta.repoTags : undefined,
-              RepoDigests: meta.repoDigests.length > 0 ? meta.repoDigests : undefined,
-              Reference: meta.reference,
-              RepositoryContext: meta.repositoryContext,
-              ImageConfig: meta.configFile,
-            },
-            layers: response.layers,
-            createdAt: new Date(clock.now()),
-            ...(options.version ? { version: options.version } : {}),
-          });
-          return { report, cache: stats };
+          return { report: reportOf(name, inspected, response), cache: stats };
         } finally {
           await db.close();
         }
