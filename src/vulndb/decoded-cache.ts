@@ -34,6 +34,7 @@ const WINDOW_SLOTS = 16;
 
 interface Entry<V> {
   key: string;
+  hash: number;
   value: V;
   bytes: number;
   /** Main cache: used since the CLOCK hand last passed (a second chance before eviction). */
@@ -65,6 +66,7 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
   const windowKeys: (string | undefined)[] = new Array(WINDOW_SLOTS).fill(undefined);
   const windowValues: (V | undefined)[] = new Array(WINDOW_SLOTS).fill(undefined);
   const windowSizes = new Float64Array(WINDOW_SLOTS);
+  const windowHashes = new Uint32Array(WINDOW_SLOTS);
   let head = 0;
   let windowCount = 0;
   let windowBytes = 0;
@@ -92,13 +94,18 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
     return (x ^ (x >>> 13)) >>> 0;
   }
 
-  function frequency(key: string): number {
-    const h = hash(key);
+  function frequency(h: number): number {
     return Math.min(sketch[h & (SKETCH_SIZE - 1)]!, sketch[second(h) & (SKETCH_SIZE - 1)]!);
   }
 
+  /** The last key counted and its hash: add(key) follows get(key), and need not hash it again. */
+  let lastKey = '';
+  let lastHash = 0;
+
   function count(key: string): void {
     const h = hash(key);
+    lastKey = key;
+    lastHash = h;
     const a = h & (SKETCH_SIZE - 1);
     const b = second(h) & (SKETCH_SIZE - 1);
     if (sketch[a]! < MAX_COUNT) sketch[a]!++;
@@ -128,15 +135,15 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
     windowValues[at] = undefined;
     windowCount--;
     windowBytes -= bytes;
-    offer(key, value, bytes);
+    offer(key, windowHashes[at]!, value, bytes);
   }
 
   /** A result leaving the window: admitted if looked up more than each entry it displaces. */
-  function offer(key: string, value: V, bytes: number): void {
+  function offer(key: string, keyHash: number, value: V, bytes: number): void {
     if (bytes > mainBudget || slotOf.has(key)) return;
     // The floor holds even while there is room: filling an empty cache with whatever comes by is the kind
     // of burst of survivors that makes V8 pretenure (see above), and one-off keys are not worth keeping.
-    const candidateFrequency = frequency(key);
+    const candidateFrequency = frequency(keyHash);
     if (candidateFrequency < MIN_ADMIT_COUNT) return;
     // Each slot is passed at most twice per offer: once to clear its mark, once to pick it.
     for (let guard = 2 * slots.length + 1; mainBytes + bytes > mainBudget && guard > 0; guard--) {
@@ -151,7 +158,7 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
         hand++;
         continue;
       }
-      if (candidateFrequency <= frequency(resident.key)) return;
+      if (candidateFrequency <= frequency(resident.hash)) return;
       slots[hand] = undefined;
       freeSlots.push(hand);
       slotOf.delete(resident.key);
@@ -160,7 +167,7 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
     }
     if (mainBytes + bytes > mainBudget) return;
     const slot = freeSlots.pop() ?? slots.length;
-    slots[slot] = { key, value: clone(value), bytes, used: false };
+    slots[slot] = { key, hash: keyHash, value: clone(value), bytes, used: false };
     slotOf.set(key, slot);
     mainBytes += bytes;
   }
@@ -187,6 +194,7 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
       windowKeys[head] = key;
       windowValues[head] = value;
       windowSizes[head] = bytes;
+      windowHashes[head] = key === lastKey ? lastHash : hash(key);
       head = (head + 1) % WINDOW_SLOTS;
       windowCount++;
       windowBytes += bytes;

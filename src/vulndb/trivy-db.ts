@@ -102,8 +102,9 @@ const NAME_CACHE_LIMIT = 4096;
  * cached pages stay valid for as long as the lookup uses them.
  */
 export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decodedCacheBytes'> = {}): TrivyDb {
-  const decoded = createDecodedCache<ReadonlyMap<string, AdvisoryRecord>>(
-    Math.max(0, options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES),
+  const decodedCacheBytes = Math.max(0, options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES);
+  const decoded = createDecodedCache<readonly (readonly [string, AdvisoryRecord])[]>(
+    decodedCacheBytes,
     cloneRecords,
   );
 
@@ -245,12 +246,11 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     return Object.freeze({ advisory: freezeAdvisory(advisory), raw, rootBucket });
   }
 
-  /** Trivy's GetAdvisories for one root bucket: no ID can be replaced by a later bucket, so no staging. */
-  function advisoriesOfOneRoot(
-    rootBucket: string,
-    pkgName: string,
-    records: Map<string, AdvisoryRecord>,
-  ): number {
+  /**
+   * Trivy's GetAdvisories for one root bucket: no ID can be replaced by a later bucket, so no staging.
+   * Appends [id, record] pairs in key order; returns their estimated footprint.
+   */
+  function advisoriesOfOneRoot(rootBucket: string, pkgName: string, out: [string, AdvisoryRecord][]): number {
     const bucket = topBucket(rootBucket)?.bucketSync(pkgName);
     if (bucket === undefined) return 0;
     const source = getDataSource(rootBucket);
@@ -262,16 +262,14 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
       let raw: string;
       if (isAscii(buf, keyStart, keyEnd)) {
         // The value follows the key in the page: one string for both, split at a known character offset.
-        const both = buf.toString('utf8', keyStart, valueEnd);
+        const both = utf8Slice(buf, keyStart, valueEnd);
         id = both.slice(0, keyEnd - keyStart);
         raw = both.slice(keyEnd - keyStart);
       } else {
-        id = buf.toString('utf8', keyStart, keyEnd);
-        raw = buf.toString('utf8', view.valueStart, valueEnd);
+        id = utf8Slice(buf, keyStart, keyEnd);
+        raw = utf8Slice(buf, view.valueStart, valueEnd);
       }
-      // Distinct keys can decode to one string (invalid UTF-8): Map.set keeps the first position and the
-      // last value, as collect() does.
-      records.set(id, decodeOne(id, raw, pkgName, rootBucket, source));
+      out.push([id, decodeOne(id, raw, pkgName, rootBucket, source)]);
       bytes += 4 * raw.length + 2 * id.length + 300;
       return true;
     });
@@ -279,13 +277,13 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
   }
 
   function getAdvisoriesSync(source: string, pkgName: string): Map<string, AdvisoryRecord> {
-    const cacheKey = `${source}\u0000${pkgName}`;
-    const cached = decoded.get(cacheKey);
+    const cacheKey = decodedCacheBytes > 0 ? `${source}\u0000${pkgName}` : '';
+    const cached = decodedCacheBytes > 0 ? decoded.get(cacheKey) : undefined;
     if (cached !== undefined) return new Map(cached);
-    const records = new Map<string, AdvisoryRecord>();
+    let entries: [string, AdvisoryRecord][] = [];
     // Rough footprint of the raw strings, the decoded objects and the map entries.
     let bytes = 64;
-    if (!source.includes('::')) bytes += advisoriesOfOneRoot(source, pkgName, records);
+    if (!source.includes('::')) bytes += advisoriesOfOneRoot(source, pkgName, entries);
     else {
       // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID
       // is decoded.
@@ -294,12 +292,17 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         const id = ids[i]!;
         const raw = raws[i]!;
         const rootBucket = roots[rootOf[i]!]!;
-        records.set(id, decodeOne(id, raw, pkgName, rootBucket, getDataSource(rootBucket)));
+        entries.push([id, decodeOne(id, raw, pkgName, rootBucket, getDataSource(rootBucket))]);
         bytes += 4 * raw.length + 2 * id.length + 300;
       }
     }
-    // The cache keeps this map; the caller gets its own.
-    return decoded.add(cacheKey, records, bytes) ? new Map(records) : records;
+    const records = new Map(entries);
+    // Distinct keys can decode to one string (invalid UTF-8): the Map kept the first position and the
+    // last value, as collect() does; the cache must hold the same.
+    if (records.size !== entries.length) entries = [...records];
+    // The cache keeps the (frozen) pairs, each caller gets a Map of its own.
+    decoded.add(cacheKey, Object.freeze(entries), bytes);
+    return records;
   }
 
   return {
@@ -386,9 +389,11 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
 }
 
 /** A copy of a lookup's records for the decoded cache: new objects, the same (immutable) strings. */
-function cloneRecords(records: ReadonlyMap<string, AdvisoryRecord>): ReadonlyMap<string, AdvisoryRecord> {
-  const out = new Map<string, AdvisoryRecord>();
-  for (const [id, record] of records) {
+function cloneRecords(
+  entries: readonly (readonly [string, AdvisoryRecord])[],
+): readonly (readonly [string, AdvisoryRecord])[] {
+  const out: [string, AdvisoryRecord][] = [];
+  for (const [id, record] of entries) {
     const advisory: Advisory = { ...record.advisory };
     if (advisory.VendorIDs !== undefined) advisory.VendorIDs = [...advisory.VendorIDs];
     if (advisory.OSes !== undefined) advisory.OSes = [...advisory.OSes];
@@ -396,16 +401,29 @@ function cloneRecords(records: ReadonlyMap<string, AdvisoryRecord>): ReadonlyMap
     if (advisory.VulnerableVersions !== undefined)
       advisory.VulnerableVersions = [...advisory.VulnerableVersions];
     if (advisory.PatchedVersions !== undefined) advisory.PatchedVersions = [...advisory.PatchedVersions];
-    if (advisory.UnaffectedVersions !== undefined)
+    if (advisory.UnaffectedVersions !== undefined) {
       advisory.UnaffectedVersions = [...advisory.UnaffectedVersions];
+    }
     // DataSource (one per root bucket) and Custom are frozen already and shared.
-    out.set(
+    out.push([
       id,
       Object.freeze({ advisory: freezeAdvisory(advisory), raw: record.raw, rootBucket: record.rootBucket }),
-    );
+    ]);
   }
-  return out;
+  return Object.freeze(out);
 }
+
+type Utf8Sliceable = { utf8Slice(start: number, end: number): string };
+
+/**
+ * buf.toString('utf8', start, end) without toString's argument handling, a noticeable share of a lookup
+ * that makes a dozen strings. Buffer.prototype.utf8Slice is not documented but has been there in every
+ * Node release; should it go, toString takes over.
+ */
+const utf8Slice: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as Partial<Utf8Sliceable>).utf8Slice === 'function'
+    ? (buf, start, end) => (buf as unknown as Utf8Sliceable).utf8Slice(start, end)
+    : (buf, start, end) => buf.toString('utf8', start, end);
 
 function isAscii(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;

@@ -94,7 +94,8 @@ export async function openPageStore(path: string, options: PageStoreOptions = {}
  *
  * Because a slot is reused, a TreePage is only the page it was while its `gen` is unchanged; holders note
  * the generation and call `refresh` (cursors do so before every step). Pages used since the last
- * `beginOp()` are never given away, so one synchronous operation can rely on every page it touched.
+ * `beginOp()` are never given away, so one synchronous operation can rely on every page it touched, and
+ * a pinned page (a view being looked at by a callback) stays until unpinned.
  */
 export class PageStore {
   readonly pageSize: number;
@@ -122,6 +123,8 @@ export class PageStore {
   private readonly referenced: Uint8Array;
   /** The operation that last used each slot (see beginOp). */
   private readonly usedInOp: Uint32Array;
+  /** Per slot: how many pins hold it (see pin). */
+  private readonly pins: Uint32Array;
   private readonly freeSlots: number[] = [];
   private readonly freeLarge: number[] = [];
   private usedSlots = 0;
@@ -229,6 +232,7 @@ export class PageStore {
     this.slotIds = new Float64Array(slotCount).fill(-1);
     this.referenced = new Uint8Array(slotCount);
     this.usedInOp = new Uint32Array(slotCount);
+    this.pins = new Uint32Array(slotCount);
     for (let slot = smallSlots; slot < slotCount; slot++) this.freeLarge.push(slot);
     let tableSize = 8;
     while (tableSize < 2 * slotCount) tableSize *= 2;
@@ -245,6 +249,20 @@ export class PageStore {
     if (this.closed) throw this.closedError();
     // Wraps after 2^32 operations; a stale equality then at worst protects a slot for one operation.
     this.op = (this.op + 1) >>> 0;
+  }
+
+  /**
+   * Keeps page (an inline page: its anchor) in its slot until unpin, across operations: for a view
+   * handed to a callback, which may read the database before it is done with the view.
+   */
+  pin(page: TreePage): void {
+    const slot = (page.anchor ?? page).slot;
+    if (slot >= 0) this.pins[slot]!++;
+  }
+
+  unpin(page: TreePage): void {
+    const slot = (page.anchor ?? page).slot;
+    if (slot >= 0 && this.pins[slot]! > 0) this.pins[slot]!--;
   }
 
   checkOpen(): void {
@@ -431,7 +449,7 @@ export class PageStore {
     for (let scanned = 0; scanned < 2 * n; scanned++) {
       const slot = first + this.largeHand;
       this.largeHand = this.largeHand + 1 === n ? 0 : this.largeHand + 1;
-      if (this.usedInOp[slot] === this.op) continue;
+      if (this.usedInOp[slot] === this.op || this.pins[slot] !== 0) continue;
       if (this.referenced[slot] === 1) {
         this.referenced[slot] = 0;
         continue;
@@ -451,7 +469,7 @@ export class PageStore {
     for (let scanned = 0; scanned < 2 * n; scanned++) {
       const slot = this.hand;
       this.hand = slot + 1 === n ? 0 : slot + 1;
-      if (this.usedInOp[slot] === this.op) continue;
+      if (this.usedInOp[slot] === this.op || this.pins[slot] !== 0) continue;
       if (this.referenced[slot] === 1) {
         this.referenced[slot] = 0;
         continue;

@@ -37,7 +37,8 @@ export interface EntriesOptions {
 
 /**
  * One entry as forEachView shows it: offsets into `buf`, the page image holding it. Valid only during
- * the callback — the bytes belong to a cache slot that the next read of the database may reuse.
+ * the callback (which may read the database meanwhile): afterwards the bytes belong to a cache slot that
+ * any read may reuse.
  */
 export interface EntryView {
   readonly buf: Buffer;
@@ -152,6 +153,14 @@ function label(path: readonly Buffer[]): string {
   return `bucket ${names.join(' / ')}`;
 }
 
+/** The pages from the database root to a position: what a nested bucket opened there must not point to. */
+interface PathInfo {
+  /** Whether pgid is a page on the path from the database root to the position. */
+  onPath(pgid: number): boolean;
+  /** The pgids of that path, for the nested bucket's own checks. */
+  ancestryHere(): number[];
+}
+
 /**
  * A position in one bucket's B+tree: the pages from the bucket's root to a leaf, with the element index
  * in each. `ancestry` (the bucket's) holds every page between the database root and the bucket, so that
@@ -161,7 +170,7 @@ function label(path: readonly Buffer[]): string {
  * The pages may be cache slots refilled by other reads between two steps; every step first re-fetches
  * those whose generation moved on (same pgid, same bytes), so a cursor survives any interleaving.
  */
-class Cursor {
+class Cursor implements PathInfo {
   readonly pages: TreePage[] = [];
   /** Per frame: the page's pgid (0 inline) and generation when it was pushed. */
   readonly ids: number[] = [];
@@ -171,14 +180,23 @@ class Cursor {
   readonly upperDepth: number[] = [];
   readonly upperIndex: number[] = [];
   depth = 0;
-  private readonly store: PageStore;
+  private bucket: BucketImpl;
+  private store: PageStore;
   private readonly where: () => string;
   private readonly from: () => string;
 
-  constructor(private readonly bucket: BucketImpl) {
+  constructor(bucket: BucketImpl) {
+    this.bucket = bucket;
     this.store = bucket.store;
-    this.where = () => bucket.label();
-    this.from = () => `${bucket.label()}, branch page ${this.ids[this.depth - 1]}`;
+    this.where = () => this.bucket.label();
+    this.from = () => `${this.bucket.label()}, branch page ${this.ids[this.depth - 1]}`;
+  }
+
+  /** Makes this a cursor of another bucket (positioned nowhere). */
+  retarget(bucket: BucketImpl): void {
+    this.bucket = bucket;
+    this.store = bucket.store;
+    this.depth = 0;
   }
 
   /** Positions at the first leaf element with key >= target (or the very first when target is absent). */
@@ -348,18 +366,48 @@ class View implements EntryView {
   valueStart = 0;
   valueEnd = 0;
   isBucket = false;
+  page!: TreePage;
+  /** The page's generation and pgid when the view was filled (see PageStore.refresh). */
+  gen = 0;
+  id = 0;
+  index = 0;
 
   constructor(
     private readonly owner: BucketImpl,
-    private readonly cursor: Cursor,
+    private readonly path: PathInfo,
   ) {}
 
   bucket(): Bucket {
     if (!this.isBucket) throw new TypeError('this entry is a value, not a bucket');
-    this.cursor.freshen();
-    return this.owner.openChild(this.cursor.leaf(), this.cursor.index(), this.cursor, undefined);
+    // The callback may have read other pages since the view was filled: same page, maybe another slot.
+    const page = this.owner.store.refresh(this.page, this.gen, this.id, this.owner.whereFn());
+    return this.owner.openChild(page, this.index, this.path, undefined);
   }
 }
+
+/** The path to a position in a bucket whose root is a leaf: the bucket's ancestry and that leaf. */
+class LeafPath implements PathInfo {
+  constructor(
+    private readonly ancestry: readonly number[],
+    private readonly id: number,
+  ) {}
+
+  onPath(pgid: number): boolean {
+    return (this.id !== 0 && pgid === this.id) || this.ancestry.includes(pgid);
+  }
+
+  ancestryHere(): number[] {
+    const out = this.ancestry.slice();
+    if (this.id !== 0) out.push(this.id);
+    return out;
+  }
+}
+
+/**
+ * The cursor for point lookups (find): a lookup runs no callback and ends before any other begins, so
+ * one cursor serves them all instead of a new one (and its arrays) per lookup.
+ */
+let finder: Cursor | undefined;
 
 /** A bucket; its root is a page (rootPgid) or, for an inline bucket, a page image inside its parent. */
 class BucketImpl implements Bucket {
@@ -400,9 +448,17 @@ class BucketImpl implements Bucket {
     return (this.inline ? 'inline ' : '') + label(this.path);
   }
 
+  private labelFn: (() => string) | undefined;
+
+  /** label as a function, for error messages built only when needed. */
+  whereFn(): () => string {
+    this.labelFn ??= () => this.label();
+    return this.labelFn;
+  }
+
   rootPage(): TreePage {
-    if (this.inlineRoot === undefined) return this.store.page(this.rootPgid, () => this.label());
-    this.inlineRoot = this.store.refresh(this.inlineRoot, 0, 0, () => this.label());
+    if (this.inlineRoot === undefined) return this.store.page(this.rootPgid, this.whereFn());
+    this.inlineRoot = this.store.refresh(this.inlineRoot, 0, 0, this.whereFn());
     return this.inlineRoot;
   }
 
@@ -410,7 +466,7 @@ class BucketImpl implements Bucket {
    * Opens the nested bucket stored at element i of leaf page (the cursor's position). `name` is the
    * caller's key, when it has one to keep; otherwise the key is copied.
    */
-  openChild(page: TreePage, i: number, cursor: Cursor, name: string | Buffer | undefined): BucketImpl {
+  openChild(page: TreePage, i: number, cursor: PathInfo, name: string | Buffer | undefined): BucketImpl {
     const buf = page.buf;
     const v = valuePos(page, i);
     const vlen = valueLen(page, i);
@@ -464,7 +520,9 @@ class BucketImpl implements Bucket {
 
   /** A cursor on key when present (then the cursor's leaf and index are the element), else undefined. */
   private find(key: Uint8Array): Cursor | undefined {
-    const cursor = new Cursor(this);
+    const cursor = finder ?? new Cursor(this);
+    finder = cursor;
+    cursor.retarget(this);
     cursor.seek(key);
     if (!cursor.valid() || compareAt(cursor.leaf(), cursor.index(), key) !== 0) return undefined;
     return cursor;
@@ -500,35 +558,53 @@ class BucketImpl implements Bucket {
   }
 
   /**
-   * Visits the element at each cursor position from options' start, synchronously. The prefix and from
-   * keys are copied first: they may be views of pages that the walk itself replaces in the cache.
+   * Visits each element from options' start, synchronously, until visit returns false. The prefix and
+   * from keys are copied first: they may be views of pages that the walk itself replaces in the cache.
+   * `visit` may read the database: the walk re-checks its pages before each step.
    */
-  private walk(options: EntriesOptions, visit: (cursor: Cursor) => boolean): void {
+  private walk(options: EntriesOptions, visit: (page: TreePage, i: number, path: PathInfo) => boolean): void {
     const prefix = options.prefix === undefined ? undefined : ownKey(options.prefix);
     let from = options.from === undefined ? undefined : ownKey(options.from);
     if (prefix !== undefined && (from === undefined || Buffer.compare(from, prefix) < 0)) from = prefix;
+    this.store.checkOpen();
+    const root = this.rootPage();
+    if (root.isLeaf) {
+      // One page (every inline bucket, most small ones): no cursor needed.
+      const path = new LeafPath(this.ancestry, root.id);
+      const where = this.whereFn();
+      let page = root;
+      let gen = page.gen;
+      for (let i = from === undefined ? 0 : lowerBound(page, from); i < page.count; i++) {
+        if (prefix !== undefined && !startsWith(page, i, prefix)) return;
+        if (!visit(page, i, path)) return;
+        const fresh = this.store.refresh(page, gen, root.id, where);
+        if (fresh !== page) {
+          page = fresh;
+          gen = fresh.gen;
+        }
+      }
+      return;
+    }
     const cursor = new Cursor(this);
     cursor.seek(from);
     while (cursor.valid()) {
       if (prefix !== undefined && !startsWith(cursor.leaf(), cursor.index(), prefix)) return;
-      if (!visit(cursor)) return;
+      if (!visit(cursor.leaf(), cursor.index(), cursor)) return;
       cursor.next();
     }
   }
 
-  private entryAt(cursor: Cursor): BoltEntry {
-    const page = cursor.leaf();
-    const i = cursor.index();
+  private entryAt(page: TreePage, i: number, path: PathInfo): BoltEntry {
     const key = copyKeyAt(page, i);
-    if (isBucketAt(page, i)) return { key, bucket: this.openChild(page, i, cursor, undefined) };
+    if (isBucketAt(page, i)) return { key, bucket: this.openChild(page, i, path, undefined) };
     return { key, value: copyValueAt(page, i) };
   }
 
   listSync(options: EntriesOptions = {}): BoltEntry[] {
     this.store.beginOp();
     const out: BoltEntry[] = [];
-    this.walk(options, (cursor) => {
-      out.push(this.entryAt(cursor));
+    this.walk(options, (page, i, path) => {
+      out.push(this.entryAt(page, i, path));
       return true;
     });
     return out;
@@ -537,17 +613,25 @@ class BucketImpl implements Bucket {
   forEachView(visit: (entry: EntryView) => boolean | undefined, options: EntriesOptions = {}): void {
     this.store.beginOp();
     let view: View | undefined;
-    this.walk(options, (cursor) => {
-      view ??= new View(this, cursor);
-      const page = cursor.leaf();
-      const i = cursor.index();
+    this.walk(options, (page, i, path) => {
+      view ??= new View(this, path);
+      view.page = page;
+      view.gen = page.gen;
+      view.id = page.id;
+      view.index = i;
       view.buf = page.buf;
       view.keyStart = keyPos(page, i);
       view.keyEnd = view.keyStart + keyLen(page, i);
       view.valueStart = valuePos(page, i);
       view.valueEnd = view.valueStart + valueLen(page, i);
       view.isBucket = isBucketAt(page, i);
-      return visit(view) !== false;
+      // The callback may read the database itself: the page the view shows must stay where it is.
+      this.store.pin(page);
+      try {
+        return visit(view) !== false;
+      } finally {
+        this.store.unpin(page);
+      }
     });
   }
 
@@ -581,7 +665,7 @@ class BucketImpl implements Bucket {
           stop = true;
           break;
         }
-        batch.push(this.entryAt(cursor));
+        batch.push(this.entryAt(leaf, cursor.index(), cursor));
         if (cursor.index() + 1 >= leaf.count) break;
         cursor.indexes[cursor.depth - 1]!++;
       }
