@@ -103,10 +103,8 @@ const NAME_CACHE_LIMIT = 4096;
  */
 export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decodedCacheBytes'> = {}): TrivyDb {
   const decodedCacheBytes = Math.max(0, options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES);
-  const decoded = createDecodedCache<readonly (readonly [string, AdvisoryRecord])[]>(
-    decodedCacheBytes,
-    cloneRecords,
-  );
+  // Values are the records in key order; each one's advisory.VulnerabilityID is its key.
+  const decoded = createDecodedCache<readonly AdvisoryRecord[]>(decodedCacheBytes, cloneRecords);
 
   function decodeError(what: string, error: unknown): VulnDbError {
     const detail = error instanceof Error ? error.message : String(error);
@@ -248,9 +246,9 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
 
   /**
    * Trivy's GetAdvisories for one root bucket: no ID can be replaced by a later bucket, so no staging.
-   * Appends [id, record] pairs in key order; returns their estimated footprint.
+   * Appends the records in key order; returns their estimated footprint.
    */
-  function advisoriesOfOneRoot(rootBucket: string, pkgName: string, out: [string, AdvisoryRecord][]): number {
+  function advisoriesOfOneRoot(rootBucket: string, pkgName: string, out: AdvisoryRecord[]): number {
     const bucket = topBucket(rootBucket)?.bucketSync(pkgName);
     if (bucket === undefined) return 0;
     const source = getDataSource(rootBucket);
@@ -269,7 +267,7 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         id = utf8Slice(buf, keyStart, keyEnd);
         raw = utf8Slice(buf, view.valueStart, valueEnd);
       }
-      out.push([id, decodeOne(id, raw, pkgName, rootBucket, source)]);
+      out.push(decodeOne(id, raw, pkgName, rootBucket, source));
       bytes += 4 * raw.length + 2 * id.length + 300;
       return true;
     });
@@ -279,12 +277,16 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
   function getAdvisoriesSync(source: string, pkgName: string): Map<string, AdvisoryRecord> {
     const cacheKey = decodedCacheBytes > 0 ? `${source}\u0000${pkgName}` : '';
     const cached = decodedCacheBytes > 0 ? decoded.get(cacheKey) : undefined;
-    if (cached !== undefined) return new Map(cached);
-    let entries: [string, AdvisoryRecord][] = [];
+    if (cached !== undefined) return toMap(cached);
+    let list: AdvisoryRecord[] = [];
     // Rough footprint of the raw strings, the decoded objects and the map entries.
     let bytes = 64;
-    if (!source.includes('::')) bytes += advisoriesOfOneRoot(source, pkgName, entries);
-    else {
+    // An ecosystem prefix ("npm::") names every root bucket it starts; with one of them (or a whole
+    // bucket name, which contains "::" too) no ID can be replaced, and the direct path serves.
+    const roots = source.includes('::') ? rootBucketsCached(source) : undefined;
+    if (roots === undefined) bytes += advisoriesOfOneRoot(source, pkgName, list);
+    else if (roots.length === 1) bytes += advisoriesOfOneRoot(roots[0]!, pkgName, list);
+    else if (roots.length > 1) {
       // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID
       // is decoded.
       const { roots, ids, values: raws, rootOf } = collect([source], pkgName, asString);
@@ -292,16 +294,16 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         const id = ids[i]!;
         const raw = raws[i]!;
         const rootBucket = roots[rootOf[i]!]!;
-        entries.push([id, decodeOne(id, raw, pkgName, rootBucket, getDataSource(rootBucket))]);
+        list.push(decodeOne(id, raw, pkgName, rootBucket, getDataSource(rootBucket)));
         bytes += 4 * raw.length + 2 * id.length + 300;
       }
     }
-    const records = new Map(entries);
+    const records = toMap(list);
     // Distinct keys can decode to one string (invalid UTF-8): the Map kept the first position and the
     // last value, as collect() does; the cache must hold the same.
-    if (records.size !== entries.length) entries = [...records];
-    // The cache keeps the (frozen) pairs, each caller gets a Map of its own.
-    decoded.add(cacheKey, Object.freeze(entries), bytes);
+    if (records.size !== list.length) list = [...records.values()];
+    // The cache keeps the (frozen) list, each caller gets a Map of its own.
+    if (decodedCacheBytes > 0) decoded.add(cacheKey, Object.freeze(list), bytes);
     return records;
   }
 
@@ -388,12 +390,19 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
   };
 }
 
+function toMap(list: readonly AdvisoryRecord[]): Map<string, AdvisoryRecord> {
+  const map = new Map<string, AdvisoryRecord>();
+  for (let i = 0; i < list.length; i++) {
+    const record = list[i]!;
+    map.set(record.advisory.VulnerabilityID, record);
+  }
+  return map;
+}
+
 /** A copy of a lookup's records for the decoded cache: new objects, the same (immutable) strings. */
-function cloneRecords(
-  entries: readonly (readonly [string, AdvisoryRecord])[],
-): readonly (readonly [string, AdvisoryRecord])[] {
-  const out: [string, AdvisoryRecord][] = [];
-  for (const [id, record] of entries) {
+function cloneRecords(list: readonly AdvisoryRecord[]): readonly AdvisoryRecord[] {
+  const out: AdvisoryRecord[] = [];
+  for (const record of list) {
     const advisory: Advisory = { ...record.advisory };
     if (advisory.VendorIDs !== undefined) advisory.VendorIDs = [...advisory.VendorIDs];
     if (advisory.OSes !== undefined) advisory.OSes = [...advisory.OSes];
@@ -405,10 +414,9 @@ function cloneRecords(
       advisory.UnaffectedVersions = [...advisory.UnaffectedVersions];
     }
     // DataSource (one per root bucket) and Custom are frozen already and shared.
-    out.push([
-      id,
+    out.push(
       Object.freeze({ advisory: freezeAdvisory(advisory), raw: record.raw, rootBucket: record.rootBucket }),
-    ]);
+    );
   }
   return Object.freeze(out);
 }
