@@ -2,7 +2,7 @@ import { readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { BoltError, corrupt, ioError, notBolt, truncated } from './errors.js';
 import { decodeMeta, FLAG_BRANCH, FLAG_LEAF, MAGIC, META_PAGE_BYTES, type Meta, VERSION } from './format.js';
-import { type PageContext, shapeCount, TreePage, validateTreePage } from './page.js';
+import { type PageContext, shapeCount, TreePage, validatedPrefix, validateTreePage } from './page.js';
 
 // Small on purpose: a page missing here costs one positional read from the OS page cache (a few microseconds),
 // and random lookups over a large file hit the same share of pages with half or twice this. What must stay
@@ -317,7 +317,7 @@ export class PageStore {
     const anchorId = parent.anchor === undefined ? parent.id : parent.anchorId;
     this.ctx.where = where;
     const shape = validateTreePage(parent.buf, base, length, this.ctx);
-    return new TreePage(
+    const page = new TreePage(
       0,
       parent.buf,
       base,
@@ -329,6 +329,8 @@ export class PageStore {
       anchorId,
       anchor.slot,
     );
+    page.prefix = validatedPrefix;
+    return page;
   }
 
   private load(pgid: number): TreePage {
@@ -414,7 +416,9 @@ export class PageStore {
   private place(pgid: number, buf: Buffer, base: number, length: number, slot: number): TreePage {
     const shape = validateTreePage(buf, base, length, this.ctx);
     if (slot < 0) {
-      return new TreePage(pgid, buf, base, length, shape >= 0, shapeCount(shape), undefined, 0, 0, -1);
+      const own = new TreePage(pgid, buf, base, length, shape >= 0, shapeCount(shape), undefined, 0, 0, -1);
+      own.prefix = validatedPrefix;
+      return own;
     }
     let page = this.slotPages[slot];
     if (page === undefined) {
@@ -426,6 +430,7 @@ export class PageStore {
       page.isLeaf = shape >= 0;
       page.count = shapeCount(shape);
     }
+    page.prefix = validatedPrefix;
     this.slotIds[slot] = pgid;
     this.insert(pgid, slot);
     this.referenced[slot] = 1;

@@ -23,6 +23,8 @@ import {
 export class TreePage {
   /** Incremented each time the cache slot holding this object is refilled. */
   gen = 0;
+  /** Bytes every key of the page starts with (see lowerBound). */
+  prefix = 0;
 
   constructor(
     /** pgid, or 0 for the page image inside an inline bucket. */
@@ -159,8 +161,25 @@ export function validateTreePage(buf: Buffer, base: number, length: number, ctx:
     prevPos = keyPos;
     prevLen = keyLen;
   }
+  validatedPrefix = 0;
+  if (count >= 2) {
+    // Keys are strictly ascending: every key starts with what the first and the last have in common.
+    const e0 = base + PAGE_HEADER_SIZE;
+    const eN = base + PAGE_HEADER_SIZE + (count - 1) * ELEMENT_SIZE;
+    const p0 = isLeaf ? e0 + u32(buf, e0 + 4) : e0 + u32(buf, e0);
+    const l0 = isLeaf ? u32(buf, e0 + 8) : u32(buf, e0 + 4);
+    const pN = isLeaf ? eN + u32(buf, eN + 4) : eN + u32(buf, eN);
+    const lN = isLeaf ? u32(buf, eN + 8) : u32(buf, eN + 4);
+    const n = Math.min(l0, lN);
+    let common = 0;
+    while (common < n && buf[p0 + common] === buf[pN + common]) common++;
+    validatedPrefix = common;
+  }
   return isLeaf ? count : -count;
 }
+
+/** The common key prefix of the page validateTreePage last accepted (for TreePage.prefix). */
+export let validatedPrefix = 0;
 
 /** count and isLeaf from validateTreePage's result. */
 export function shapeCount(shape: number): number {
@@ -171,7 +190,9 @@ export function shapeCount(shape: number): number {
 export function parseTreePage(buf: Buffer, id: number, ctx: PageContext): TreePage {
   const shape = validateTreePage(buf, 0, buf.length, ctx);
   // A branch page always has elements, so a zero count is a leaf's.
-  return new TreePage(id, buf, 0, buf.length, shape >= 0, shapeCount(shape), undefined, 0, 0, -1);
+  const page = new TreePage(id, buf, 0, buf.length, shape >= 0, shapeCount(shape), undefined, 0, 0, -1);
+  page.prefix = validatedPrefix;
+  return page;
 }
 
 export function keyPos(page: TreePage, i: number): number {
@@ -265,18 +286,37 @@ export function compareAt(
   return compareBytes(page.buf, keyPos(page, i), keyLen(page, i), target, tPos, tLen);
 }
 
-/** First element index whose key is >= target (count when none is). */
+/**
+ * First element index whose key is >= target (count when none is). The bytes all keys share
+ * (TreePage.prefix: "pkg-00", "CVE-20", …) are compared once, then only what follows them.
+ */
 export function lowerBound(
   page: TreePage,
   target: Uint8Array,
   tPos = 0,
   tLen = target.length - tPos,
 ): number {
+  const skip = page.prefix;
+  if (skip > 0) {
+    const head = compareBytes(page.buf, keyPos(page, 0), skip, target, tPos, Math.min(skip, tLen));
+    // Target below the shared prefix (or a prefix of it): below every key; above it: above every key.
+    if (head > 0) return 0;
+    if (head < 0) return page.count;
+  }
+  const buf = page.buf;
   let lo = 0;
   let hi = page.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareAt(page, mid, target, tPos, tLen) < 0) lo = mid + 1;
+    const d = compareBytes(
+      buf,
+      keyPos(page, mid) + skip,
+      keyLen(page, mid) - skip,
+      target,
+      tPos + skip,
+      tLen - skip,
+    );
+    if (d < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

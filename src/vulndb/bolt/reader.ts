@@ -130,13 +130,33 @@ const MAX_TREE_DEPTH = 64;
 // synchronous and never re-entrant, so one buffer serves them all.
 const scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
-/** Encodes key for a lookup: [bytes, length]; a string is written into the shared scratch buffer. */
+/** Views of scratch's first n bytes, made once each: a lookup key then costs no allocation. */
+const scratchViews: Buffer[] = [];
+
+/** Encodes key for a lookup; a string is written into the shared scratch buffer. */
 function encodeKey(key: BoltKey): Uint8Array {
   if (typeof key !== 'string') return key;
+  const n = key.length;
+  if (n <= 256) {
+    // ASCII (package names, IDs) is copied here; anything else goes through the UTF-8 encoder.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) break;
+      scratch[i] = c;
+    }
+    if (i === n) {
+      let view = scratchViews[n];
+      if (view === undefined) {
+        view = scratch.subarray(0, n);
+        scratchViews[n] = view;
+      }
+      return view;
+    }
+  }
   // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
-  if (key.length * 3 > scratch.length) return Buffer.from(key, 'utf8');
-  const n = scratch.write(key, 0, 'utf8');
-  return scratch.subarray(0, n);
+  if (n * 3 > scratch.length) return Buffer.from(key, 'utf8');
+  return scratch.subarray(0, scratch.write(key, 0, 'utf8'));
 }
 
 function ownKey(key: BoltKey): Buffer {
