@@ -101,6 +101,8 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
   /** The last key counted and its hash: add(key) follows get(key), and need not hash it again. */
   let lastKey = '';
   let lastHash = 0;
+  /** The last key get() found nowhere: add() right after it need not look again. */
+  let lastMissed: string | undefined;
 
   function count(key: string): void {
     const h = hash(key);
@@ -183,11 +185,17 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
         return hot.value;
       }
       const at = windowFind(key);
-      return at < 0 ? undefined : windowValues[at];
+      if (at < 0) {
+        lastMissed = key;
+        return undefined;
+      }
+      return windowValues[at];
     },
     add(key, value, bytes) {
       if (budget === 0 || bytes > mainBudget) return false;
-      if (slotOf.has(key) || windowFind(key) >= 0) return false; // cached meanwhile
+      const missed = key === lastMissed;
+      lastMissed = undefined;
+      if (!missed && (slotOf.has(key) || windowFind(key) >= 0)) return false; // cached meanwhile
       while (windowCount > 0 && (windowCount === WINDOW_SLOTS || windowBytes + bytes > windowBudget)) {
         windowEvict();
       }
