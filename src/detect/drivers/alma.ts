@@ -6,7 +6,7 @@
 import { eolTable, major, supported } from '../os-version.js';
 import type { DetectedVulnerability } from '../types.js';
 import { formatRpm, formatVersion, rpmLessThan } from '../versions.js';
-import { advisoriesOf, copySource, modularName, type OsDriver } from './driver.js';
+import { advisoriesOf, findingOf, modularName, type OsDriver } from './driver.js';
 
 const EOL = eolTable([
   ['8', 2029, 3, 1],
@@ -32,17 +32,15 @@ export function createAlmaDriver(): OsDriver {
         for (const adv of advisories) {
           const fixed = adv.FixedVersion ?? '';
           if (!rpmLessThan(installed, fixed)) continue;
-          vulns.push({
-            VulnerabilityID: adv.VulnerabilityID,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: formatRpm(fixed),
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            DataSource: copySource(adv.DataSource),
-            Custom: adv.Custom,
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.VulnerabilityID,
+              installed,
+              fixed: formatRpm(fixed),
+              custom: adv.Custom,
+              source: adv.DataSource,
+            }),
+          );
         }
       }
       if (skipped.length > 0) {

@@ -6,7 +6,7 @@
 import { eolTable, major, supported } from '../os-version.js';
 import type { DetectedVulnerability } from '../types.js';
 import { debVersions, formatVersion } from '../versions.js';
-import { advisoriesOf, copySource, type OsDriver } from './driver.js';
+import { advisoriesOf, findingOf, type OsDriver } from './driver.js';
 
 const EOL = eolTable([
   ['1', 2023, 12, 31],
@@ -42,17 +42,15 @@ export function createAmazonDriver(): OsDriver {
             continue;
           }
           if (!debVersions.lessThan(installed, fixed)) continue;
-          vulns.push({
-            VulnerabilityID: adv.VulnerabilityID,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: fixed,
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            Custom: adv.Custom,
-            DataSource: copySource(adv.DataSource),
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.VulnerabilityID,
+              installed,
+              fixed: fixed,
+              custom: adv.Custom,
+              source: adv.DataSource,
+            }),
+          );
         }
       }
       return vulns;

@@ -5,7 +5,7 @@
  */
 import type { DetectedVulnerability } from '../types.js';
 import { apkVersions, formatVersion } from '../versions.js';
-import { advisoriesOf, copySource, type OsDriver } from './driver.js';
+import { advisoriesOf, findingOf, type OsDriver } from './driver.js';
 
 export type RollingApkDistribution = 'wolfi' | 'chainguard' | 'minimos';
 
@@ -28,17 +28,15 @@ export function createRollingApkDriver(distribution: RollingApkDistribution): Os
             continue;
           }
           if (!apkVersions.lessThan(installed, fixed)) continue;
-          vulns.push({
-            VulnerabilityID: adv.VulnerabilityID,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: fixed,
-            Layer: pkg.Layer,
-            PkgIdentifier: pkg.Identifier,
-            Custom: adv.Custom,
-            DataSource: copySource(adv.DataSource),
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.VulnerabilityID,
+              installed,
+              fixed: fixed,
+              custom: adv.Custom,
+              source: adv.DataSource,
+            }),
+          );
         }
       }
       return vulns;

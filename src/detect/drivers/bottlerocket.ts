@@ -4,7 +4,7 @@
  */
 import type { DetectedVulnerability } from '../types.js';
 import { formatVersion, rpmLessThan } from '../versions.js';
-import { advisoriesOf, copySource, type OsDriver } from './driver.js';
+import { advisoriesOf, findingOf, type OsDriver } from './driver.js';
 
 export function createBottlerocketDriver(): OsDriver {
   return {
@@ -18,17 +18,15 @@ export function createBottlerocketDriver(): OsDriver {
         for (const adv of advisories) {
           const fixed = adv.FixedVersion ?? '';
           if (!rpmLessThan(installed, fixed)) continue;
-          vulns.push({
-            VulnerabilityID: adv.VulnerabilityID,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: fixed,
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            DataSource: copySource(adv.DataSource),
-            Custom: adv.Custom,
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.VulnerabilityID,
+              installed,
+              fixed: fixed,
+              custom: adv.Custom,
+              source: adv.DataSource,
+            }),
+          );
         }
       }
       return vulns;

@@ -89,6 +89,30 @@ export function copySource(source: DataSource | undefined): DataSource | undefin
   return source === undefined ? undefined : { ...source };
 }
 
+/** What an advisory says about one installed package, in the words every simple driver uses. */
+export interface AdvisoryMatch {
+  readonly id: string;
+  readonly installed: string;
+  readonly fixed: string;
+  readonly custom: unknown;
+  readonly source: DataSource | undefined;
+}
+
+/** The finding for a package an advisory applies to; the source is copied so findings never share it. */
+export function findingOf(pkg: Package, match: AdvisoryMatch): DetectedVulnerability {
+  return {
+    VulnerabilityID: match.id,
+    PkgID: pkg.ID,
+    PkgName: pkg.Name,
+    InstalledVersion: match.installed,
+    FixedVersion: match.fixed,
+    PkgIdentifier: pkg.Identifier,
+    Layer: pkg.Layer,
+    Custom: match.custom,
+    DataSource: copySource(match.source),
+  };
+}
+
 /** "nodejs:12:8030020201124152102:229f0a1c" + "npm" → "nodejs:12::npm" (Red Hat, Alma and Rocky). */
 export function modularName(name: string, modularityLabel: string | undefined): string {
   if (!modularityLabel) return name;

@@ -8,7 +8,7 @@ import { eolTable, major, supported } from '../os-version.js';
 import type { DetectedVulnerability } from '../types.js';
 import { formatVersion, rpmLessThan } from '../versions.js';
 import { archAdvisories } from './arch-advisories.js';
-import type { OsDriver } from './driver.js';
+import { findingOf, type OsDriver } from './driver.js';
 
 const EOL = eolTable([
   ['3', 2011, 12, 31],
@@ -41,17 +41,15 @@ export function createOracleDriver(): OsDriver {
         for (const adv of advisories) {
           if (packageFlavor(adv.fixedVersion) !== packageFlavor(pkg.Release ?? '')) continue;
           if (!rpmLessThan(installed, adv.fixedVersion)) continue;
-          vulns.push({
-            VulnerabilityID: adv.vulnerabilityId,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: adv.fixedVersion,
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            Custom: adv.custom,
-            DataSource: { ...adv.source },
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.vulnerabilityId,
+              installed,
+              fixed: adv.fixedVersion,
+              custom: adv.custom,
+              source: adv.source,
+            }),
+          );
         }
       }
       return vulns;

@@ -5,7 +5,7 @@
 import { eolTable, supported } from '../os-version.js';
 import type { DetectedVulnerability } from '../types.js';
 import { formatVersion, rpmLessThan } from '../versions.js';
-import { advisoriesOf, copySource, type OsDriver } from './driver.js';
+import { advisoriesOf, findingOf, type OsDriver } from './driver.js';
 
 const EOL = eolTable([
   ['1.0', 2022, 2, 28],
@@ -27,17 +27,15 @@ export function createPhotonDriver(): OsDriver {
         for (const adv of advisories) {
           const fixed = adv.FixedVersion ?? '';
           if (!rpmLessThan(installed, fixed)) continue;
-          vulns.push({
-            VulnerabilityID: adv.VulnerabilityID,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: fixed,
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            Custom: adv.Custom,
-            DataSource: copySource(adv.DataSource),
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.VulnerabilityID,
+              installed,
+              fixed: fixed,
+              custom: adv.Custom,
+              source: adv.DataSource,
+            }),
+          );
         }
       }
       return vulns;

@@ -9,7 +9,7 @@ import { eolTable, major, supported } from '../os-version.js';
 import type { DetectedVulnerability } from '../types.js';
 import { formatRpm, formatVersion, rpmLessThan } from '../versions.js';
 import { archAdvisories } from './arch-advisories.js';
-import { modularName, type OsDriver } from './driver.js';
+import { findingOf, modularName, type OsDriver } from './driver.js';
 
 const EOL = eolTable([
   ['8', 2029, 5, 31],
@@ -29,17 +29,15 @@ export function createRockyDriver(): OsDriver {
         const installed = formatVersion(pkg);
         for (const adv of advisories) {
           if (!rpmLessThan(installed, adv.fixedVersion)) continue;
-          vulns.push({
-            VulnerabilityID: adv.vulnerabilityId,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: formatRpm(adv.fixedVersion),
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            DataSource: { ...adv.source },
-            Custom: adv.custom,
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.vulnerabilityId,
+              installed,
+              fixed: formatRpm(adv.fixedVersion),
+              custom: adv.custom,
+              source: adv.source,
+            }),
+          );
         }
       }
       return vulns;

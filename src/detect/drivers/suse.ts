@@ -7,7 +7,7 @@
 import { type EolDates, eolTable, supported } from '../os-version.js';
 import type { DetectedVulnerability } from '../types.js';
 import { formatVersion, rpmLessThan } from '../versions.js';
-import { advisoriesOf, copySource, type OsDriver } from './driver.js';
+import { advisoriesOf, findingOf, type OsDriver } from './driver.js';
 
 const SLES_EOL = eolTable([
   ['10', 2007, 12, 31],
@@ -86,17 +86,15 @@ export function createSuseDriver(variant: SuseVariant): OsDriver {
         for (const adv of advisories) {
           const fixed = adv.FixedVersion ?? '';
           if (!rpmLessThan(installed, fixed)) continue;
-          vulns.push({
-            VulnerabilityID: adv.VulnerabilityID,
-            PkgID: pkg.ID,
-            PkgName: pkg.Name,
-            InstalledVersion: installed,
-            FixedVersion: fixed,
-            PkgIdentifier: pkg.Identifier,
-            Layer: pkg.Layer,
-            Custom: adv.Custom,
-            DataSource: copySource(adv.DataSource),
-          });
+          vulns.push(
+            findingOf(pkg, {
+              id: adv.VulnerabilityID,
+              installed,
+              fixed: fixed,
+              custom: adv.Custom,
+              source: adv.DataSource,
+            }),
+          );
         }
       }
       return vulns;
