@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { type Command, Option } from 'commander';
 import { type Logger, type Platform, parsePlatform } from '../image/index.js';
 import { exitCodeFor, filterReport, renderTable, writeJsonReport } from '../report/index.js';
@@ -30,6 +31,7 @@ interface ScanImageOptions {
   dbRepository: string[];
   format: 'table' | 'json';
   output?: string;
+  outputEncoding: 'none' | 'gzip+base64';
   severity: string;
   ignoreUnfixed: boolean;
   ignoreStatus?: string;
@@ -103,6 +105,16 @@ export function registerScanCommand(program: Command): void {
         .default(str('TRIVY_FORMAT') ?? 'table'),
     )
     .addOption(new Option('-o, --output <file>', 'write the report to a file').default(str('TRIVY_OUTPUT')))
+    .addOption(
+      // Scan Jobs hand the report back through the pod log: compressed it stays far below the kubelet's log
+      // rotation size, and base64 keeps it one line of printable text.
+      new Option(
+        '--output-encoding <encoding>',
+        'encoding of the report text: none, or gzip+base64 (gzip-compressed, then base64, as one line)',
+      )
+        .choices(['none', 'gzip+base64'])
+        .default('none'),
+    )
     .addOption(
       new Option('-s, --severity <list>', 'severities to report, comma-separated').default(
         str('TRIVY_SEVERITY') ?? SEVERITIES.join(','),
@@ -250,13 +262,17 @@ export function registerScanCommand(program: Command): void {
         ignoreUnfixed: options.ignoreUnfixed,
         ...(settings.ignoreStatuses ? { ignoreStatuses: settings.ignoreStatuses } : {}),
       });
-      const text =
+      const report =
         options.format === 'json'
           ? writeJsonReport(filtered, { listAllPkgs: options.listAllPkgs })
           : renderTable(filtered, {
               severities: settings.severities,
-              color: options.output === undefined && process.stdout.isTTY === true,
+              color:
+                options.output === undefined &&
+                options.outputEncoding === 'none' &&
+                process.stdout.isTTY === true,
             });
+      const text = encodeOutput(report, options.outputEncoding, options.output === undefined);
       if (options.output !== undefined) {
         try {
           await writeFile(options.output, text);
@@ -398,6 +414,16 @@ function validate(image: string | undefined, options: ScanImageOptions, env: Nod
     severitySources: list(options.vulnSeveritySource),
     ignoredScanners: scanners.filter((s) => s !== 'vuln'),
   };
+}
+
+/**
+ * The report text as written: unchanged, or gzip-compressed and base64-encoded in one stream (no line breaks;
+ * a final newline on stdout only, so a terminal or a log line ends cleanly).
+ */
+function encodeOutput(text: string, encoding: 'none' | 'gzip+base64', toStdout: boolean): string {
+  if (encoding === 'none') return text;
+  const encoded = gzipSync(Buffer.from(text, 'utf8')).toString('base64');
+  return toStdout ? `${encoded}\n` : encoded;
 }
 
 function parseBool(flag: string) {
