@@ -1,0 +1,69 @@
+import type { PodSecurityContext, ResourceRequirements, SecurityContext, Toleration } from './types.js';
+
+/**
+ * What the Job builder needs to know about the operator's configuration. The integrator maps the operator's
+ * configuration (env, ConfigMaps `trivy-operator` / `trivy-operator-trivy-config`) onto it; durations are in
+ * milliseconds.
+ */
+export interface ScanJobConfig {
+  /** Where scan Jobs and their credential Secrets are created. */
+  operatorNamespace: string;
+  /** The scan pods' ServiceAccount (OPERATOR_SERVICE_ACCOUNT). */
+  serviceAccount: string;
+  /** The vigil image that runs `vigil scan image` (and `vigil db download` in Standalone). */
+  scannerImage: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Secrets to pull the scanner image with (trivy.imagePullSecret). */
+  scannerImagePullSecrets?: string[];
+  mode: 'ClientServer' | 'Standalone';
+  /** trivy.serverURL; required in ClientServer. */
+  serverURL?: string;
+  /**
+   * trivy.serverTokenHeader as resolved by the config loader: set as a literal when given, otherwise the scan
+   * container reads the ConfigMap key (vigil defaults to Trivy-Token when neither has it).
+   */
+  serverTokenHeader?: string;
+  /** The Secret `trivy-operator-trivy-config` has `trivy.serverToken`. */
+  hasServerToken: boolean;
+  /** The Secret `trivy-operator-trivy-config` has `trivy.serverCustomHeaders`. */
+  hasCustomHeaders: boolean;
+  /** trivy.serverInsecure. */
+  serverInsecure: boolean;
+  /** trivy.dbRepository (comma-separated fallbacks allowed); used by the Standalone DB download. */
+  dbRepository: string;
+  dbRepositoryInsecure: boolean;
+  /** Registry hosts of trivy.insecureRegistry.* (TLS not verified). */
+  insecureRegistries: string[];
+  /** Registry hosts of trivy.nonSslRegistry.* (plain HTTP). */
+  nonSslRegistries: string[];
+  /** trivy.registry.mirror.<prefix> = <mirror>: the scanned reference is rewritten. */
+  registryMirrors: Record<string, string>;
+  /** OPERATOR_SCAN_JOB_TIMEOUT → activeDeadlineSeconds; 0 = none. */
+  timeoutMs: number;
+  /** OPERATOR_SCAN_JOB_TTL → ttlSecondsAfterFinished; unset or 0 = none. */
+  jobTTLMs?: number;
+  /** OPERATOR_SCAN_SECRET_TTL → annotation `trivy-operator.aquasecurity.github.io/secret-ttl` on the Secret. */
+  secretTTLMs?: number;
+  /** trivy.resources: applied to every container of the pod, init included. */
+  resources?: ResourceRequirements;
+  tolerations?: Toleration[];
+  nodeSelector?: Record<string, string>;
+  /** scanJob.affinity; replaces the default (required node affinity kubernetes.io/os In [linux]). */
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+  /** scanJob.annotations: on the Job and its pod template. */
+  annotations?: Record<string, string>;
+  /** scanJob.podTemplateLabels. */
+  podTemplateLabels?: Record<string, string>;
+  /** scanJob.automountServiceAccountToken; default false. */
+  automountServiceAccountToken?: boolean;
+  /** scanJob.podTemplatePodSecurityContext: merged over the restricted defaults, key by key. */
+  podSecurityContext?: PodSecurityContext;
+  /** scanJob.podTemplateContainerSecurityContext: merged over the restricted defaults, key by key. */
+  containerSecurityContext?: SecurityContext;
+  /** scanJob.compressLogs (default true): the report comes back gzip+base64 instead of plain JSON. */
+  compressLogs: boolean;
+}
+
+/** The ConfigMap and Secret holding the scanner's settings (Trivy Operator's names). */
+export const TRIVY_CONFIG_NAME = 'trivy-operator-trivy-config';
