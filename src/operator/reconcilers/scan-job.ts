@@ -1,0 +1,296 @@
+// The scan-job reconciler (key: Job name in the operator namespace). When a scan Job has finished it reads
+// each container's result through pods/log, writes the owner's VulnerabilityReports (Succeeded, or FAILED with
+// the reason per README decision 3, plus an Event), deletes the Job (unless scanJobTTL leaves it to the
+// TTL-after-finished controller) and wakes the workloads that waited for its images. It is idempotent: a
+// finished Job whose reports are already written (a restart between the write and the delete) is only cleaned
+// up, so nothing is scanned or written twice.
+import { REPORT_ANNOTATIONS, REPORT_LABELS, type VulnerabilityReport } from '../../k8s/crds/index.js';
+import {
+  type Clock,
+  errorFields,
+  KubeApiError,
+  type KubeClient,
+  type KubeObject,
+  type Logger,
+  type ReconcileResult,
+} from '../../k8s/index.js';
+import { jobImageKeys, type ScanCoordinator } from '../coordinator.js';
+import type { EventRecorder } from '../events.js';
+import { buildReportData, buildVulnerabilityReport, failedReportData, fitReport } from '../report/index.js';
+import { containerOutcomes, decodeScanOutput, failureReason, jobOutcome } from '../scan-job/index.js';
+import { isWorkloadKind, type WorkloadKind, workloadKey } from '../workload/index.js';
+import { type OperatorCaches, REPORT_OWNER_INDEX, writeReport } from './workload.js';
+
+/** Annotation Trivy Operator puts on scan Jobs: JSON `{container: image}` of the containers in the Job. */
+export const CONTAINER_IMAGES_ANNOTATION = 'trivy-operator.container-images';
+
+export interface ScanJobSettings {
+  operatorNamespace: string;
+  /** scanJobTTL set: finished Jobs are left for the TTL-after-finished controller. */
+  keepFinishedJobs: boolean;
+  additionalFields: readonly string[];
+  scannerVersion: string;
+  reportTTL?: string;
+  resourceLabels: readonly string[];
+  additionalLabels: Readonly<Record<string, string>>;
+}
+
+export interface ScanJobReconcilerMetrics {
+  jobFinished(outcome: 'succeeded' | 'failed', seconds: number): void;
+  reportWritten(phase: 'Succeeded' | 'FAILED'): void;
+}
+
+export interface ScanJobReconcilerOptions {
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  caches: OperatorCaches;
+  coordinator: ScanCoordinator;
+  events: EventRecorder;
+  settings: ScanJobSettings;
+  metrics: ScanJobReconcilerMetrics;
+  /** Puts a workload key on the workload controller's queue. */
+  enqueueWorkload: (key: string) => void;
+}
+
+interface JobOwner {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+/** The workload a scan Job was made for, from its Trivy Operator labels (full name from the annotation). */
+export function jobOwner(job: KubeObject): JobOwner | undefined {
+  const labels = job.metadata?.labels ?? {};
+  const kind = labels[REPORT_LABELS.resourceKind];
+  const namespace = labels[REPORT_LABELS.resourceNamespace];
+  const name =
+    labels[REPORT_LABELS.resourceName] ?? job.metadata?.annotations?.[REPORT_ANNOTATIONS.resourceName];
+  if (!kind || !isWorkloadKind(kind) || !namespace || !name) return undefined;
+  return { kind, namespace, name };
+}
+
+function parseJsonMap(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      return Object.fromEntries(
+        Object.entries(parsed as Record<string, unknown>).filter(([, v]) => typeof v === 'string'),
+      ) as Record<string, string>;
+    }
+  } catch {
+    // malformed annotation: no containers
+  }
+  return {};
+}
+
+const seconds = (from?: string, to?: string) => {
+  const a = Date.parse(from ?? '');
+  const b = Date.parse(to ?? '');
+  return Number.isFinite(a) && Number.isFinite(b) ? Math.max(0, (b - a) / 1000) : 0;
+};
+
+type ReportStatus = { phase?: string; lastScanTime?: string };
+const statusOf = (report: VulnerabilityReport): ReportStatus =>
+  (report as unknown as { status?: ReportStatus }).status ?? {};
+
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** A container's outcome from containerOutcomes(pod), whatever collection shape it comes in. */
+function outcomeOf(
+  outcomes: unknown,
+  container: string,
+): { exitCode?: number; reason?: string; message?: string } | undefined {
+  if (outcomes instanceof Map) return outcomes.get(container);
+  if (Array.isArray(outcomes))
+    return outcomes.find((o: { name?: string; container?: string }) => (o.name ?? o.container) === container);
+  if (outcomes && typeof outcomes === 'object') return (outcomes as Record<string, never>)[container];
+  return undefined;
+}
+
+export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
+  const { client, clock, logger, caches, coordinator, settings } = options;
+  const ns = encodeURIComponent(settings.operatorNamespace);
+
+  async function findPod(job: KubeObject): Promise<KubeObject | undefined> {
+    const uid = job.metadata?.uid;
+    if (!uid) return undefined;
+    for (const label of ['batch.kubernetes.io/controller-uid', 'controller-uid']) {
+      const pods = await client.list<KubeObject>(`/api/v1/namespaces/${ns}/pods`, {
+        query: { labelSelector: `${label}=${uid}` },
+      });
+      if (pods.items.length > 0) {
+        // The newest pod (backoffLimit 0 makes one, but a deleted-and-recreated one must not hide the result).
+        return [...pods.items].sort((a, b) =>
+          (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''),
+        )[0];
+      }
+    }
+    return undefined;
+  }
+
+  async function cleanup(job: KubeObject, owner: JobOwner | undefined): Promise<void> {
+    const name = job.metadata?.name ?? '';
+    if (!settings.keepFinishedJobs && !job.metadata?.deletionTimestamp) {
+      await client
+        .delete(`/apis/batch/v1/namespaces/${ns}/jobs/${encodeURIComponent(name)}`, {
+          query: { propagationPolicy: 'Background' },
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof KubeApiError && error.isNotFound)) throw error;
+        });
+    }
+    for (const key of coordinator.finished(name, jobImageKeys(job))) options.enqueueWorkload(key);
+    if (owner) options.enqueueWorkload(workloadKey(owner.kind, owner.namespace, owner.name));
+  }
+
+  return async function reconcile(name: string): Promise<ReconcileResult | undefined> {
+    const job = caches.scanJobs.get(`${settings.operatorNamespace}/${name}`);
+    if (!job) {
+      // Gone (deleted by us, by its TTL, or by a person): only the waiters need to hear about it.
+      for (const key of coordinator.finished(name)) options.enqueueWorkload(key);
+      return undefined;
+    }
+    const outcome = jobOutcome(job as Parameters<typeof jobOutcome>[0]);
+    if (outcome === 'active') return undefined;
+    const owner = jobOwner(job);
+    const ownerObject = owner
+      ? caches.workloads[owner.kind].get(`${owner.namespace}/${owner.name}`)
+      : undefined;
+    const jobStatus = (job.status ?? {}) as { startTime?: string; completionTime?: string };
+    const jobCreated = Date.parse(job.metadata?.creationTimestamp ?? '') || 0;
+    const images = parseJsonMap(job.metadata?.annotations?.[CONTAINER_IMAGES_ANNOTATION]);
+    const imageKeys = parseJsonMap(job.metadata?.annotations?.['vigil.aquasecurity.github.io/image-keys']);
+    const specHash = job.metadata?.labels?.[REPORT_LABELS.resourceSpecHash] ?? '';
+
+    if (!owner || !ownerObject || ownerObject.metadata?.uid === undefined) {
+      logger.info('scan job finished for a workload that is gone; cleaning up', { job: name });
+      await cleanup(job, owner);
+      return undefined;
+    }
+    const ownerKey = workloadKey(owner.kind, owner.namespace, owner.name);
+    const existing = caches.reports.byIndex(REPORT_OWNER_INDEX, ownerKey);
+    const reportFor = (container: string) =>
+      existing.find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === container);
+    // Written already by an earlier run of this reconcile (the Job outlived a restart): nothing to redo.
+    const written = (container: string) => {
+      const report = reportFor(container);
+      if (!report || report.metadata.labels?.[REPORT_LABELS.resourceSpecHash] !== specHash) return false;
+      return (Date.parse(statusOf(report).lastScanTime ?? '') || 0) >= Math.floor(jobCreated / 1000) * 1000;
+    };
+    const pending = Object.keys(images).filter((c) => !written(c));
+    if (pending.length === 0) {
+      await cleanup(job, owner);
+      return undefined;
+    }
+
+    const pod = await findPod(job);
+    const outcomes = pod ? containerOutcomes(pod as Parameters<typeof containerOutcomes>[0]) : undefined;
+    const now = clock.now();
+    const reportOwner = {
+      apiVersion: ownerObject.apiVersion ?? '',
+      kind: owner.kind,
+      name: owner.name,
+      namespace: owner.namespace,
+      uid: ownerObject.metadata.uid,
+      labels: ownerObject.metadata.labels ?? {},
+    };
+    let failures = 0;
+    for (const container of pending) {
+      const image = images[container] ?? '';
+      const imageKey = imageKeys[container] ?? image;
+      const previous = reportFor(container);
+      const result = outcomeOf(outcomes, container);
+      const common = {
+        owner: reportOwner,
+        container,
+        specHash,
+        image,
+        imageKey,
+        ...(settings.reportTTL ? { ttl: settings.reportTTL } : {}),
+        resourceLabels: [...settings.resourceLabels],
+        additionalLabels: { ...settings.additionalLabels },
+      };
+      let failure: string | undefined;
+      if (result?.exitCode === 0 && pod) {
+        try {
+          const text = await client.text(
+            `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/log`,
+            { query: { container }, timeoutMs: 120_000 },
+          );
+          const trivy = decodeScanOutput(text);
+          const data = buildReportData(trivy, {
+            image,
+            additionalFields: [...settings.additionalFields],
+            now: new Date(now),
+            scannerVersion: settings.scannerVersion,
+          });
+          const desired = fitReport(
+            buildVulnerabilityReport({
+              ...common,
+              data,
+              status: { phase: 'Succeeded', lastScanTime: rfc3339(now) },
+            } as Parameters<typeof buildVulnerabilityReport>[0]),
+          ) as VulnerabilityReport;
+          await writeReport(client, desired, previous);
+          options.metrics.reportWritten('Succeeded');
+          if (previous && statusOf(previous).phase === 'FAILED')
+            await options.events.record(
+              ownerObject,
+              'Normal',
+              'Scanned',
+              `container ${container} (${image}) scanned`,
+            );
+          logger.info('report written', { workload: ownerKey, container, report: desired.metadata.name });
+          continue;
+        } catch (error) {
+          if (error instanceof KubeApiError && error.status !== 404 && error.status !== 400) throw error;
+          failure = `cannot read the scan result: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      }
+      failure ??= pod
+        ? failureReason(
+            job as Parameters<typeof failureReason>[0],
+            pod as Parameters<typeof failureReason>[1],
+          )
+        : failureReason(job as Parameters<typeof failureReason>[0]);
+      failures++;
+      const desired = buildVulnerabilityReport({
+        ...common,
+        data: failedReportData({
+          image,
+          now: new Date(now),
+          scannerVersion: settings.scannerVersion,
+        } as never),
+        status: {
+          phase: 'FAILED',
+          reason: 'ScanFailed',
+          message: failure,
+          lastScanTime: rfc3339(now),
+          failedAttempts: 1,
+        },
+      } as Parameters<typeof buildVulnerabilityReport>[0]) as VulnerabilityReport;
+      await writeReport(client, desired, previous);
+      options.metrics.reportWritten('FAILED');
+      await options.events.record(
+        ownerObject,
+        'Warning',
+        'ScanFailed',
+        `container ${container} (${image}): ${failure}`,
+      );
+      logger.warn('scan failed', { workload: ownerKey, container, image, reason: failure });
+    }
+    options.metrics.jobFinished(
+      outcome === 'succeeded' && failures === 0 ? 'succeeded' : 'failed',
+      seconds(
+        jobStatus.startTime ?? job.metadata?.creationTimestamp,
+        jobStatus.completionTime ?? rfc3339(now),
+      ),
+    );
+    await cleanup(job, owner);
+    return undefined;
+  };
+}
+
+export { errorFields };

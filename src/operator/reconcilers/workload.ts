@@ -1,0 +1,500 @@
+// The workload reconciler (key "Kind/namespace/name"): decides, per scanned container, whether the workload's
+// report is current, can be written from another workload's fresh result for the same image, is a FAILED one
+// waiting for its retry time, or needs a scan — and submits one scan Job for exactly the containers that need
+// one and are not being scanned by another Job already (README fixed decisions 1, 2, 4, 7, 8).
+
+import {
+  REPORT_ANNOTATIONS,
+  REPORT_LABELS,
+  VULNERABILITY_REPORT,
+  type VulnerabilityReport,
+  type VulnerabilityScanner,
+} from '../../k8s/crds/index.js';
+import {
+  type Clock,
+  collectionPath,
+  errorFields,
+  type Informer,
+  KubeApiError,
+  type KubeClient,
+  type KubeObject,
+  type Logger,
+  MERGE_PATCH,
+  objectPath,
+  type ReconcileResult,
+} from '../../k8s/index.js';
+import { JOB_IMAGE_KEYS_ANNOTATION, type ScanCoordinator } from '../coordinator.js';
+import {
+  buildVulnerabilityReport,
+  mergeForUpdate,
+  reportIsCurrent,
+  reusableResult,
+} from '../report/index.js';
+import {
+  buildScanJob,
+  credentialsForImage,
+  ownerReferenceToJob,
+  parseDockerConfigSecret,
+  pullSecretNames,
+  type ScanJobConfig,
+} from '../scan-job/index.js';
+import {
+  imageIDsFromPods,
+  type Pod,
+  parseWorkloadKey,
+  podTemplateOf,
+  resolveScanOwner,
+  type ScanTarget,
+  scanTargets,
+  skipReason,
+  specHash,
+  WORKLOAD_TYPES,
+  type WorkloadKind,
+  type WorkloadLookup,
+  type WorkloadRef,
+} from '../workload/index.js';
+import { latestRoundStart } from './schedule.js';
+
+/** The informer caches both reconcilers read. Workload informers exist for every kind (owner lookups need them). */
+export interface OperatorCaches {
+  workloads: Readonly<Record<WorkloadKind, Informer<KubeObject>>>;
+  deployments: Informer<KubeObject>;
+  /** Scan Jobs in the operator namespace (managed-by label). */
+  scanJobs: Informer<KubeObject>;
+  /** Indexed by REPORT_OWNER_INDEX and REPORT_IMAGE_INDEX. */
+  reports: Informer<VulnerabilityReport>;
+  scanners: Informer<VulnerabilityScanner>;
+  namespaces: Informer<KubeObject>;
+}
+
+/** README fixed decision 2: the image key a report was made for. */
+export const IMAGE_KEY_ANNOTATION = 'vigil.aquasecurity.github.io/image-key';
+
+export const REPORT_OWNER_INDEX = 'owner';
+export const REPORT_IMAGE_INDEX = 'imageKey';
+export const CONTROLLER_INDEX = 'controller';
+
+/** "Kind/namespace/name" of a report's owner, from Trivy Operator's labels (full name from the annotation). */
+export function reportOwnerKey(report: KubeObject): string | undefined {
+  const labels = report.metadata?.labels ?? {};
+  const kind = labels[REPORT_LABELS.resourceKind];
+  const namespace = labels[REPORT_LABELS.resourceNamespace] || report.metadata?.namespace;
+  const name =
+    labels[REPORT_LABELS.resourceName] ?? report.metadata?.annotations?.[REPORT_ANNOTATIONS.resourceName];
+  if (!kind || !namespace || !name || !Object.hasOwn(WORKLOAD_TYPES, kind)) return undefined;
+  return `${kind}/${namespace}/${name}`;
+}
+
+export const reportIndexers = {
+  [REPORT_OWNER_INDEX]: (report: KubeObject) => {
+    const key = reportOwnerKey(report);
+    return key ? [key] : [];
+  },
+  [REPORT_IMAGE_INDEX]: (report: KubeObject) => {
+    const key = report.metadata?.annotations?.[IMAGE_KEY_ANNOTATION];
+    return key ? [key] : [];
+  },
+};
+
+/** Owner lookups (src/operator/workload's interface) backed by the informer caches. */
+export function cacheLookup(caches: OperatorCaches): WorkloadLookup {
+  const get = (kind: WorkloadKind | 'Deployment', namespace: string, name: string) =>
+    (kind === 'Deployment' ? caches.deployments : caches.workloads[kind])?.get(`${namespace}/${name}`);
+  const controlledBy = (informer: Informer<KubeObject>, owner: KubeObject) =>
+    owner.metadata?.uid ? informer.byIndex(CONTROLLER_INDEX, owner.metadata.uid) : [];
+  return {
+    get,
+    podsOf(workload: KubeObject, kind: WorkloadKind | 'Deployment') {
+      const pods = caches.workloads.Pod;
+      if (kind === 'Pod') return [workload];
+      if (kind === 'CronJob')
+        return controlledBy(caches.workloads.Job, workload).flatMap((job) => controlledBy(pods, job));
+      if (kind === 'Deployment')
+        return controlledBy(caches.workloads.ReplicaSet, workload).flatMap((rs) => controlledBy(pods, rs));
+      return controlledBy(pods, workload);
+    },
+  } as WorkloadLookup;
+}
+
+/** Writes a report: create, or merge into the existing one (README decision 3 / §1.2 semantics); 409 → retry. */
+export async function writeReport(
+  client: KubeClient,
+  desired: VulnerabilityReport,
+  existing: VulnerabilityReport | undefined,
+): Promise<VulnerabilityReport> {
+  const namespace = desired.metadata.namespace ?? '';
+  const name = desired.metadata.name;
+  const path = objectPath(VULNERABILITY_REPORT, name, namespace);
+  let current = existing;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!current)
+        return await client.create<VulnerabilityReport>(
+          collectionPath(VULNERABILITY_REPORT, namespace),
+          desired,
+        );
+      return await client.replace<VulnerabilityReport>(path, mergeForUpdate(current, desired));
+    } catch (error) {
+      if (!(error instanceof KubeApiError) || error.status !== 409 || attempt >= 4) throw error;
+      // Someone wrote it meanwhile (or it already existed): merge into what is there now.
+      current = await client.find<VulnerabilityReport>(path);
+    }
+  }
+}
+
+export interface WorkloadSettings {
+  operatorNamespace: string;
+  targetKinds: readonly WorkloadKind[];
+  namespaceInScope: (namespace: string) => boolean;
+  skipResourceByLabels: readonly string[];
+  scanOnlyCurrentRevisions: boolean;
+  skipInitContainers: boolean;
+  excludeImages: readonly string[];
+  /** false: no on-change scans, only VulnerabilityScanner rounds (see the README). */
+  vulnerabilityScannerEnabled: boolean;
+  retryDelayMs: number;
+  retryMaxDelayMs: number;
+  /** Report TTL as a Go duration ("24h0m0s"), undefined when disabled; ttlMs the same in ms. */
+  reportTTL?: string;
+  reportTTLMs?: number;
+  resourceLabels: readonly string[];
+  additionalLabels: Readonly<Record<string, string>>;
+  privateRegistryScanSecretsNames: Readonly<Record<string, string>>;
+  accessGlobalSecretsAndServiceAccount: boolean;
+}
+
+export interface WorkloadReconcilerMetrics {
+  scanDeferred(): void;
+  resultReused(): void;
+  reportWritten(phase: 'Succeeded' | 'FAILED'): void;
+}
+
+export interface WorkloadReconcilerOptions {
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  caches: OperatorCaches;
+  coordinator: ScanCoordinator;
+  settings: WorkloadSettings;
+  scanJobConfig: ScanJobConfig;
+  metrics: WorkloadReconcilerMetrics;
+}
+
+interface ReportStatusView {
+  phase?: string;
+  lastScanTime?: string;
+  failedAttempts?: number;
+}
+
+const statusOf = (report: VulnerabilityReport): ReportStatusView =>
+  ((report as unknown as { status?: ReportStatusView }).status ?? {}) as ReportStatusView;
+
+/** When a FAILED report may be retried: lastScanTime + retryDelay × 2^(failedAttempts−1), capped (decision 8). */
+export function retryDueAt(report: VulnerabilityReport, retryDelayMs: number, maxDelayMs: number): number {
+  const status = statusOf(report);
+  const last = Date.parse(status.lastScanTime ?? '') || 0;
+  const attempts = Math.max(1, status.failedAttempts ?? 1);
+  const delay = Math.min(maxDelayMs, retryDelayMs * 2 ** Math.min(attempts - 1, 30));
+  return last + delay;
+}
+
+type TargetPlan =
+  | { target: ScanTarget; state: 'current' }
+  | { target: ScanTarget; state: 'reuse'; from: VulnerabilityReport }
+  | { target: ScanTarget; state: 'retry-later'; dueAt: number }
+  | { target: ScanTarget; state: 'waiting' }
+  | { target: ScanTarget; state: 'scan' };
+
+export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
+  const { client, clock, logger, caches, coordinator, settings } = options;
+  const lookup = cacheLookup(caches);
+
+  function namespaceLabels(namespace: string): Record<string, string> {
+    return caches.namespaces.get(namespace)?.metadata?.labels ?? {};
+  }
+
+  /** Expires a stale ReplicaSet's reports at once (report-ttl 0s), as Trivy Operator does; the TTL reconciler deletes them. */
+  async function expireReports(kind: WorkloadKind, namespace: string, name: string): Promise<void> {
+    for (const report of caches.reports.byIndex(REPORT_OWNER_INDEX, `${kind}/${namespace}/${name}`)) {
+      if (report.metadata.annotations?.[REPORT_ANNOTATIONS.reportTTL] === '0s') continue;
+      await client
+        .patch(
+          objectPath(VULNERABILITY_REPORT, report.metadata.name, namespace),
+          { metadata: { annotations: { [REPORT_ANNOTATIONS.reportTTL]: '0s' } } },
+          MERGE_PATCH,
+        )
+        .catch((error: unknown) => {
+          if (!(error instanceof KubeApiError && error.isNotFound)) throw error;
+        });
+    }
+  }
+
+  /** Registry credentials per container, read live (Secrets and ServiceAccounts are not cached; §3.5). */
+  async function credentials(owner: WorkloadRef, podSpec: Record<string, unknown>, targets: ScanTarget[]) {
+    const namespace = owner.namespace;
+    const saName = (podSpec.serviceAccountName as string | undefined) || 'default';
+    const serviceAccount = await client
+      .find<KubeObject>(
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(saName)}`,
+      )
+      .catch(() => undefined);
+    const names = pullSecretNames({
+      podSpec,
+      serviceAccount,
+      namespace,
+      privateRegistryScanSecretsNames: settings.privateRegistryScanSecretsNames,
+      accessGlobalSecretsAndServiceAccount: settings.accessGlobalSecretsAndServiceAccount,
+      operatorNamespace: settings.operatorNamespace,
+    } as Parameters<typeof pullSecretNames>[0]);
+    const auths: ReturnType<typeof parseDockerConfigSecret>[] = [];
+    for (const ref of names as Array<{ namespace: string; name: string }>) {
+      const secret = await client.find<KubeObject>(
+        `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`,
+      );
+      if (!secret) {
+        logger.warn('image pull secret not found; scanning without it', {
+          namespace: ref.namespace,
+          secret: ref.name,
+        });
+        continue;
+      }
+      try {
+        auths.push(parseDockerConfigSecret(secret as Parameters<typeof parseDockerConfigSecret>[0]));
+      } catch (error) {
+        logger.warn('image pull secret unreadable; scanning without it', {
+          namespace: ref.namespace,
+          secret: ref.name,
+          ...errorFields(error),
+        });
+      }
+    }
+    const byContainer = new Map<string, { username: string; password: string }>();
+    if (auths.length === 0) return byContainer;
+    for (const target of targets) {
+      const credential = credentialsForImage(target.image, auths);
+      if (credential) byContainer.set(target.container, credential);
+    }
+    return byContainer;
+  }
+
+  function plan(owner: WorkloadRef, hash: string, targets: ScanTarget[], workloadKey: string): TargetPlan[] {
+    const notBefore = latestRoundStart(
+      caches.scanners.list(),
+      owner.namespace,
+      namespaceLabels(owner.namespace),
+    );
+    const own = caches.reports.byIndex(REPORT_OWNER_INDEX, workloadKey);
+    const now = clock.now();
+    return targets.map((target): TargetPlan => {
+      const report = own.find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === target.container);
+      const freshness = notBefore ? { specHash: hash, notBefore } : { specHash: hash };
+      if (report && reportIsCurrent(report, freshness)) return { target, state: 'current' };
+      if (!settings.vulnerabilityScannerEnabled) {
+        // Only scheduled rounds scan: with no round (or a report made after the last one), leave it as it is.
+        const scannedAt = Date.parse(
+          report?.report?.updateTimestamp ?? statusOf(report ?? ({} as never)).lastScanTime ?? '',
+        );
+        if (!notBefore || (report && scannedAt >= notBefore.getTime() && statusOf(report).phase !== 'FAILED'))
+          return { target, state: 'current' };
+      }
+      const reusable = reusableResult(
+        caches.reports.byIndex(REPORT_IMAGE_INDEX, target.imageKey),
+        target.imageKey,
+        {
+          ...(notBefore ? { notBefore } : {}),
+          ...(settings.reportTTLMs ? { maxAge: settings.reportTTLMs, now: new Date(now) } : {}),
+        },
+      );
+      if (reusable && reusable !== report) return { target, state: 'reuse', from: reusable };
+      if (
+        report &&
+        statusOf(report).phase === 'FAILED' &&
+        report.metadata.labels?.[REPORT_LABELS.resourceSpecHash] === hash
+      ) {
+        const dueAt = retryDueAt(report, settings.retryDelayMs, settings.retryMaxDelayMs);
+        if (dueAt > now) return { target, state: 'retry-later', dueAt };
+      }
+      const jobName = coordinator.jobForImage(target.imageKey);
+      if (jobName) {
+        coordinator.wait(target.imageKey, workloadKey);
+        return { target, state: 'waiting' };
+      }
+      return { target, state: 'scan' };
+    });
+  }
+
+  async function writeReused(
+    owner: WorkloadRef,
+    hash: string,
+    target: ScanTarget,
+    from: VulnerabilityReport,
+  ) {
+    const own = caches.reports
+      .byIndex(REPORT_OWNER_INDEX, `${owner.kind}/${owner.namespace}/${owner.name}`)
+      .find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === target.container);
+    const fromStatus = statusOf(from);
+    const desired = buildVulnerabilityReport({
+      owner: {
+        apiVersion: owner.apiVersion,
+        kind: owner.kind,
+        name: owner.name,
+        namespace: owner.namespace,
+        uid: owner.uid,
+        labels: owner.object.metadata?.labels ?? {},
+      },
+      container: target.container,
+      specHash: hash,
+      image: target.image,
+      imageKey: target.imageKey,
+      data: from.report,
+      status: { phase: 'Succeeded', lastScanTime: fromStatus.lastScanTime ?? from.report.updateTimestamp },
+      ...(settings.reportTTL ? { ttl: settings.reportTTL } : {}),
+      resourceLabels: [...settings.resourceLabels],
+      additionalLabels: { ...settings.additionalLabels },
+    } as Parameters<typeof buildVulnerabilityReport>[0]) as VulnerabilityReport;
+    await writeReport(client, desired, own);
+    options.metrics.resultReused();
+    options.metrics.reportWritten('Succeeded');
+    logger.info('report written from a shared result', {
+      workload: `${owner.kind}/${owner.namespace}/${owner.name}`,
+      container: target.container,
+      imageKey: target.imageKey,
+      from: `${from.metadata.namespace}/${from.metadata.name}`,
+    });
+  }
+
+  async function submit(
+    owner: WorkloadRef,
+    hash: string,
+    podSpec: Record<string, unknown>,
+    candidates: ScanTarget[],
+    ownerKey: string,
+  ) {
+    const creds = await credentials(owner, podSpec, candidates);
+    // Checked again after the await, synchronously with reserve(): another worker may have submitted a Job
+    // for one of these images meanwhile (two workloads sharing an image must cause one scan).
+    const targets = candidates.filter((t) => {
+      if (!coordinator.jobForImage(t.imageKey)) return true;
+      coordinator.wait(t.imageKey, ownerKey);
+      return false;
+    });
+    if (targets.length === 0) return true;
+    const built = buildScanJob({
+      owner: { kind: owner.kind, name: owner.name, namespace: owner.namespace, uid: owner.uid },
+      specHash: hash,
+      targets: targets.map((t) => ({ container: t.container, image: t.image })),
+      config: options.scanJobConfig,
+      ...(creds.size > 0 ? { credentials: creds } : {}),
+      workloadPodSpec: podSpec,
+    } as Parameters<typeof buildScanJob>[0]);
+    const job = built.job as KubeObject;
+    const jobName = job.metadata?.name ?? '';
+    const imageKeys = Object.fromEntries(targets.map((t) => [t.container, t.imageKey]));
+    job.metadata = {
+      ...job.metadata,
+      annotations: { ...job.metadata?.annotations, [JOB_IMAGE_KEYS_ANNOTATION]: JSON.stringify(imageKeys) },
+    };
+    if (!coordinator.reserve(jobName, Object.values(imageKeys))) {
+      options.metrics.scanDeferred();
+      logger.debug('scan deferred: concurrent scan job limit reached', { job: jobName });
+      return false;
+    }
+    const jobsPath = `/apis/batch/v1/namespaces/${encodeURIComponent(settings.operatorNamespace)}/jobs`;
+    const secretsPath = `/api/v1/namespaces/${encodeURIComponent(settings.operatorNamespace)}/secrets`;
+    try {
+      const secret = built.secret as KubeObject | undefined;
+      if (secret) {
+        await client.create(secretsPath, secret).catch(async (error: unknown) => {
+          if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+          // Left over from an attempt whose Job was never created: replace it with the current credentials.
+          await client.replace(`${secretsPath}/${encodeURIComponent(secret.metadata?.name ?? '')}`, secret);
+        });
+      }
+      let created: KubeObject;
+      try {
+        created = await client.create<KubeObject>(jobsPath, job);
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 409) {
+          // Already submitted (README decision 5): the scan-job reconciler will finish it.
+          logger.debug('scan job exists already', { job: jobName });
+          return true;
+        }
+        throw error;
+      }
+      if (secret) {
+        await client.patch(
+          `${secretsPath}/${encodeURIComponent(secret.metadata?.name ?? '')}`,
+          {
+            metadata: {
+              ownerReferences: [ownerReferenceToJob(created as Parameters<typeof ownerReferenceToJob>[0])],
+            },
+          },
+          MERGE_PATCH,
+        );
+      }
+      logger.info('scan job created', {
+        job: jobName,
+        workload: `${owner.kind}/${owner.namespace}/${owner.name}`,
+        containers: targets.map((t) => t.container),
+      });
+      return true;
+    } catch (error) {
+      coordinator.release(jobName);
+      throw error;
+    }
+  }
+
+  return async function reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { kind, namespace, name } = parseWorkloadKey(key);
+    if (!settings.targetKinds.includes(kind)) return undefined;
+    const object = caches.workloads[kind].get(`${namespace}/${name}`);
+    if (!object) return undefined; // deleted: its reports go with it (ownerReferences)
+    // Enforced here and not only on watch events (§2.5, §10 #10): report events reach this key too.
+    const skip = skipReason(object, {
+      namespaceInScope: settings.namespaceInScope,
+      skipResourceByLabels: [...settings.skipResourceByLabels],
+    });
+    if (skip) {
+      logger.debug('workload skipped', { workload: key, reason: skip });
+      return undefined;
+    }
+    const resolved = resolveScanOwner(object, kind, lookup, {
+      scanOnlyCurrentRevisions: settings.scanOnlyCurrentRevisions,
+    } as Parameters<typeof resolveScanOwner>[3]) as
+      | { owner: WorkloadRef }
+      | { skip: string; staleRevision?: boolean };
+    if ('skip' in resolved) {
+      if (resolved.staleRevision) await expireReports(kind, namespace, name);
+      logger.debug('workload not scanned', { workload: key, reason: resolved.skip });
+      return undefined;
+    }
+    const owner = resolved.owner;
+    const ownerKey = `${owner.kind}/${owner.namespace}/${owner.name}`;
+    const template = podTemplateOf(owner.object, owner.kind);
+    if (!template) return undefined;
+    const pods = lookup.podsOf(owner.object, owner.kind) as Pod[];
+    const { targets } = scanTargets(owner.object, {
+      kind: owner.kind,
+      skipInitContainers: settings.skipInitContainers,
+      excludeImages: [...settings.excludeImages],
+      imageIDs: imageIDsFromPods(pods),
+    });
+    if (targets.length === 0) return undefined;
+    const hash = specHash(template.spec);
+    const plans = plan(owner, hash, targets, ownerKey);
+
+    for (const p of plans) if (p.state === 'reuse') await writeReused(owner, hash, p.target, p.from);
+
+    const toScan = plans.filter((p) => p.state === 'scan').map((p) => p.target);
+    const retryAt = Math.min(
+      ...plans.map((p) => (p.state === 'retry-later' ? p.dueAt : Number.POSITIVE_INFINITY)),
+    );
+    let requeueAfterMs = Number.isFinite(retryAt) ? Math.max(1, retryAt - clock.now()) : undefined;
+    if (toScan.length > 0) {
+      const submitted = await submit(owner, hash, template.spec as Record<string, unknown>, toScan, ownerKey);
+      if (!submitted)
+        requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, settings.retryDelayMs);
+    }
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  };
+}
