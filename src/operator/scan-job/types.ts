@@ -106,7 +106,10 @@ export interface Job extends KubeObject {
     activeDeadlineSeconds?: number;
     ttlSecondsAfterFinished?: number;
     selector?: { matchLabels?: Record<string, string> };
-    template: { metadata?: Omit<ObjectMeta, 'name'> & { name?: string }; spec: PodSpec };
+    template: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: PodSpec;
+    };
     [key: string]: unknown;
   };
   status?: {

@@ -1,0 +1,506 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ScanJobConfig } from './config.js';
+import { fnv32a, safeEncodeString, shortHash } from './hash.js';
+import { buildScanJob, mirroredImage, ownerReferenceToJob, scanJobName } from './job.js';
+import type { Container, EnvVar, Job } from './types.js';
+
+const config: ScanJobConfig = {
+  operatorNamespace: 'vigil-system',
+  serviceAccount: 'vigil-operator',
+  scannerImage: 'ghcr.io/vigil/vigil:1.0.0',
+  imagePullPolicy: 'IfNotPresent',
+  mode: 'ClientServer',
+  serverURL: 'http://trivy-service.vigil-system:4975',
+  hasServerToken: true,
+  hasCustomHeaders: false,
+  serverInsecure: false,
+  dbRepository: 'mirror.gcr.io/aquasec/trivy-db,ghcr.io/aquasecurity/trivy-db',
+  dbRepositoryInsecure: false,
+  insecureRegistries: [],
+  nonSslRegistries: [],
+  registryMirrors: {},
+  timeoutMs: 300_000,
+  resources: { requests: { cpu: '100m', memory: '100M' }, limits: { cpu: '500m', memory: '500M' } },
+  compressLogs: true,
+};
+
+const owner = { kind: 'ReplicaSet', name: 'web-6d4cf56db6', namespace: 'shop', uid: 'uid-1' };
+const targets = [
+  { container: 'web', image: 'nginx:1.25' },
+  { container: 'sidecar', image: 'registry.example.com:5000/tools/proxy@sha256:' + 'a'.repeat(64) },
+];
+
+const cm = (name: string, key: string): EnvVar => ({
+  name,
+  valueFrom: { configMapKeyRef: { name: 'trivy-operator-trivy-config', key, optional: true } },
+});
+const COMMON_ENV: EnvVar[] = [
+  { name: 'HOME', value: '/tmp' },
+  cm('TRIVY_SEVERITY', 'trivy.severity'),
+  cm('TRIVY_IGNORE_UNFIXED', 'trivy.ignoreUnfixed'),
+  cm('TRIVY_OFFLINE_SCAN', 'trivy.offlineScan'),
+  cm('TRIVY_TIMEOUT', 'trivy.timeout'),
+  cm('TRIVY_SKIP_FILES', 'trivy.skipFiles'),
+  cm('TRIVY_SKIP_DIRS', 'trivy.skipDirs'),
+  cm('HTTP_PROXY', 'trivy.httpProxy'),
+  cm('HTTPS_PROXY', 'trivy.httpsProxy'),
+  cm('NO_PROXY', 'trivy.noProxy'),
+];
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  privileged: false,
+  readOnlyRootFilesystem: true,
+};
+const JOB_NAME = `scan-vulnerabilityreport-${safeEncodeString(String(fnv32a('ReplicaSet/shop/web-6d4cf56db6')))}`;
+const LABELS = {
+  'app.kubernetes.io/managed-by': 'trivy-operator',
+  'vulnerabilityReport.scanner': 'Trivy',
+  'trivy-operator.resource.kind': 'ReplicaSet',
+  'trivy-operator.resource.name': 'web-6d4cf56db6',
+  'trivy-operator.resource.namespace': 'shop',
+  'resource-spec-hash': 'spec-hash-1',
+};
+const CONTAINER_IMAGES = JSON.stringify({
+  web: 'nginx:1.25',
+  sidecar: `registry.example.com:5000/tools/proxy@sha256:${'a'.repeat(64)}`,
+});
+
+function expectedJob(spec: { initContainers?: Container[]; containers: Container[] }): Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: JOB_NAME,
+      namespace: 'vigil-system',
+      labels: LABELS,
+      annotations: { 'trivy-operator.container-images': CONTAINER_IMAGES },
+    },
+    spec: {
+      backoffLimit: 0,
+      completions: 1,
+      activeDeadlineSeconds: 300,
+      template: {
+        metadata: { labels: LABELS },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: 'vigil-operator',
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] },
+                ],
+              },
+            },
+          },
+          ...(spec.initContainers ? { initContainers: spec.initContainers } : {}),
+          containers: spec.containers,
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+function scanContainer(name: string, ref: string, modeArgs: string[], extraEnv: EnvVar[]): Container {
+  return {
+    name,
+    image: 'ghcr.io/vigil/vigil:1.0.0',
+    imagePullPolicy: 'IfNotPresent',
+    command: ['vigil'],
+    args: [
+      'scan',
+      'image',
+      ref,
+      '--format',
+      'json',
+      '--output-encoding',
+      'gzip+base64',
+      '--cache-dir',
+      '/tmp/vigil/cache',
+      ...modeArgs,
+      '--quiet',
+    ],
+    env: [...COMMON_ENV, ...extraEnv],
+    resources: { requests: { cpu: '100m', memory: '100M' }, limits: { cpu: '500m', memory: '500M' } },
+    securityContext: RESTRICTED_CONTAINER,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  };
+}
+
+const SERVER_ENV: EnvVar[] = [
+  cm('TRIVY_TOKEN_HEADER', 'trivy.serverTokenHeader'),
+  {
+    name: 'TRIVY_TOKEN',
+    valueFrom: {
+      secretKeyRef: { name: 'trivy-operator-trivy-config', key: 'trivy.serverToken', optional: true },
+    },
+  },
+];
+const credEnv = (container: string): EnvVar[] => [
+  {
+    name: 'TRIVY_USERNAME',
+    valueFrom: { secretKeyRef: { name: `${JOB_NAME}-regcred`, key: `${container}.username` } },
+  },
+  {
+    name: 'TRIVY_PASSWORD',
+    valueFrom: { secretKeyRef: { name: `${JOB_NAME}-regcred`, key: `${container}.password` } },
+  },
+];
+const SIDECAR_REF = `registry.example.com:5000/tools/proxy@sha256:${'a'.repeat(64)}`;
+
+describe('buildScanJob', () => {
+  test('names: FNV-32a of kind/namespace/name, safe-encoded; stable and distinct', () => {
+    assert.equal(fnv32a(''), 0x811c9dc5);
+    assert.equal(fnv32a('a'), 0xe40c292c);
+    assert.equal(safeEncodeString('0123456789'), '456789bcdf');
+    assert.equal(scanJobName(owner), JOB_NAME);
+    assert.match(JOB_NAME, /^scan-vulnerabilityreport-[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
+    assert.notEqual(scanJobName({ ...owner, namespace: 'other' }), JOB_NAME);
+    assert.notEqual(scanJobName({ ...owner, kind: 'StatefulSet' }), JOB_NAME);
+    assert.equal(shortHash('x'), shortHash('x'));
+  });
+
+  test('ClientServer without credentials: the whole Job', () => {
+    const { job, secret } = buildScanJob({ owner, specHash: 'spec-hash-1', targets, config });
+    assert.equal(secret, undefined);
+    const server = ['--server', 'http://trivy-service.vigil-system:4975'];
+    assert.deepEqual(
+      job,
+      expectedJob({
+        containers: [
+          scanContainer('web', 'nginx:1.25', server, SERVER_ENV),
+          scanContainer('sidecar', SIDECAR_REF, server, SERVER_ENV),
+        ],
+      }),
+    );
+  });
+
+  test('ClientServer with credentials for one container: the Secret and its refs', () => {
+    const { job, secret } = buildScanJob({
+      owner,
+      specHash: 'spec-hash-1',
+      targets,
+      config: { ...config, secretTTLMs: 3_600_000 },
+      credentials: new Map([['sidecar', { username: 'robot', password: 's3cr:et' }]]),
+    });
+    const server = ['--server', 'http://trivy-service.vigil-system:4975'];
+    assert.deepEqual(
+      job,
+      expectedJob({
+        containers: [
+          scanContainer('web', 'nginx:1.25', server, SERVER_ENV),
+          scanContainer('sidecar', SIDECAR_REF, server, [...SERVER_ENV, ...credEnv('sidecar')]),
+        ],
+      }),
+    );
+    assert.deepEqual(secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: {
+        name: `${JOB_NAME}-regcred`,
+        namespace: 'vigil-system',
+        labels: { 'app.kubernetes.io/managed-by': 'trivy-operator' },
+        annotations: { 'trivy-operator.aquasecurity.github.io/secret-ttl': '1h0m0s' },
+      },
+      data: {
+        'sidecar.username': Buffer.from('robot').toString('base64'),
+        'sidecar.password': Buffer.from('s3cr:et').toString('base64'),
+      },
+    });
+  });
+
+  test('Standalone with credentials: a DB download init container, scans with --skip-db-update on the same emptyDir', () => {
+    const standalone: ScanJobConfig = { ...config, mode: 'Standalone', dbRepositoryInsecure: true };
+    const { job, secret } = buildScanJob({
+      owner,
+      specHash: 'spec-hash-1',
+      targets,
+      config: standalone,
+      credentials: new Map([
+        ['web', { username: 'u1', password: 'p1' }],
+        ['sidecar', { username: 'u2', password: 'p2' }],
+      ]),
+    });
+    const skip = ['--skip-db-update'];
+    assert.deepEqual(
+      job,
+      expectedJob({
+        initContainers: [
+          {
+            name: 'vigil-db-download',
+            image: 'ghcr.io/vigil/vigil:1.0.0',
+            imagePullPolicy: 'IfNotPresent',
+            command: ['vigil'],
+            args: [
+              'db',
+              'download',
+              '--cache-dir',
+              '/tmp/vigil/cache',
+              '--db-repository',
+              'mirror.gcr.io/aquasec/trivy-db',
+              '--db-repository',
+              'ghcr.io/aquasecurity/trivy-db',
+              '--insecure',
+              '--quiet',
+            ],
+            env: [
+              { name: 'HOME', value: '/tmp' },
+              cm('HTTP_PROXY', 'trivy.httpProxy'),
+              cm('HTTPS_PROXY', 'trivy.httpsProxy'),
+              cm('NO_PROXY', 'trivy.noProxy'),
+            ],
+            resources: { requests: { cpu: '100m', memory: '100M' }, limits: { cpu: '500m', memory: '500M' } },
+            securityContext: RESTRICTED_CONTAINER,
+            terminationMessagePolicy: 'FallbackToLogsOnError',
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          },
+        ],
+        containers: [
+          scanContainer('web', 'nginx:1.25', skip, credEnv('web')),
+          scanContainer('sidecar', SIDECAR_REF, skip, credEnv('sidecar')),
+        ],
+      }),
+    );
+    assert.deepEqual(Object.keys(secret?.data ?? {}).sort(), [
+      'sidecar.password',
+      'sidecar.username',
+      'web.password',
+      'web.username',
+    ]);
+    assert.equal(secret?.metadata.annotations, undefined, 'no TTL configured, no annotation');
+    assert.equal(secret?.metadata.labels?.['trivy-operator.aquasecurity.github.io/secret-ttl'], undefined);
+  });
+
+  test('Standalone without credentials: no Secret, no TRIVY_USERNAME; init container named apart from a clashing container', () => {
+    const { job, secret } = buildScanJob({
+      owner,
+      specHash: 'h',
+      targets: [{ container: 'vigil-db-download', image: 'alpine:3' }],
+      config: { ...config, mode: 'Standalone', compressLogs: false },
+    });
+    assert.equal(secret, undefined);
+    const spec = job.spec.template.spec;
+    assert.deepEqual(
+      spec.initContainers?.map((c) => c.name),
+      ['vigil-db-download-2'],
+    );
+    const main = spec.containers[0];
+    assert.ok(!main?.env?.some((e) => e.name.startsWith('TRIVY_USERNAME')));
+    assert.ok(!main?.env?.some((e) => e.name === 'TRIVY_TOKEN_HEADER'), 'no server env in Standalone');
+    assert.deepEqual(
+      main?.args?.slice(5, 7),
+      ['--output-encoding', 'none'],
+      'compressLogs false: plain JSON',
+    );
+  });
+
+  test('config knobs: deadline, TTL, scheduling, annotations, pod labels, security overrides merged, pull secrets', () => {
+    const { job } = buildScanJob({
+      owner: { ...owner, annotations: { 'trivy-operator.aquasecurity.github.io/skip-files': '/a,/b' } },
+      specHash: 'h',
+      targets: [targets[0]!],
+      config: {
+        ...config,
+        timeoutMs: 90_500,
+        jobTTLMs: 60_000,
+        tolerations: [{ key: 'scan', operator: 'Exists', effect: 'NoSchedule' }],
+        nodeSelector: { pool: 'scan' },
+        affinity: { podAntiAffinity: {} },
+        priorityClassName: 'low',
+        annotations: { team: 'sec' },
+        podTemplateLabels: { 'sidecar.istio.io/inject': 'false' },
+        automountServiceAccountToken: true,
+        podSecurityContext: { runAsUser: 10001, fsGroup: 10001 },
+        containerSecurityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        scannerImagePullSecrets: ['ghcr-pull'],
+        serverTokenHeader: 'X-Scan-Token',
+        hasServerToken: false,
+        hasCustomHeaders: true,
+      },
+    });
+    assert.equal(job.spec.activeDeadlineSeconds, 91);
+    assert.equal(job.spec.ttlSecondsAfterFinished, 60);
+    assert.deepEqual(job.metadata.annotations, {
+      team: 'sec',
+      'trivy-operator.container-images': JSON.stringify({ web: 'nginx:1.25' }),
+    });
+    assert.deepEqual(job.spec.template.metadata?.annotations, { team: 'sec' });
+    assert.equal(job.spec.template.metadata?.labels?.['sidecar.istio.io/inject'], 'false');
+    assert.equal(job.spec.template.metadata?.labels?.['resource-spec-hash'], 'h');
+    const spec = job.spec.template.spec;
+    assert.deepEqual(spec.tolerations, [{ key: 'scan', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.deepEqual(spec.nodeSelector, { pool: 'scan' });
+    assert.deepEqual(spec.affinity, { podAntiAffinity: {} });
+    assert.equal(spec.priorityClassName, 'low');
+    assert.equal(spec.automountServiceAccountToken, true);
+    assert.deepEqual(spec.imagePullSecrets, [{ name: 'ghcr-pull' }]);
+    assert.deepEqual(spec.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 65534,
+      fsGroup: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const c = spec.containers[0]!;
+    assert.deepEqual(c.securityContext, {
+      ...RESTRICTED_CONTAINER,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const env = new Map(c.env?.map((e) => [e.name, e]));
+    assert.deepEqual(
+      env.get('TRIVY_SKIP_FILES'),
+      { name: 'TRIVY_SKIP_FILES', value: '/a,/b' },
+      'workload annotation wins',
+    );
+    assert.deepEqual(env.get('TRIVY_SKIP_DIRS'), cm('TRIVY_SKIP_DIRS', 'trivy.skipDirs'));
+    assert.deepEqual(env.get('TRIVY_TOKEN_HEADER'), { name: 'TRIVY_TOKEN_HEADER', value: 'X-Scan-Token' });
+    assert.equal(env.get('TRIVY_TOKEN'), undefined);
+    assert.deepEqual(env.get('TRIVY_CUSTOM_HEADERS'), {
+      name: 'TRIVY_CUSTOM_HEADERS',
+      valueFrom: {
+        secretKeyRef: {
+          name: 'trivy-operator-trivy-config',
+          key: 'trivy.serverCustomHeaders',
+          optional: true,
+        },
+      },
+    });
+  });
+
+  test('no deadline and no TTL when 0; resources absent when not configured', () => {
+    const { resources: _r, ...rest } = config;
+    const { job } = buildScanJob({
+      owner,
+      specHash: 'h',
+      targets,
+      config: { ...rest, timeoutMs: 0, jobTTLMs: 0 },
+    });
+    assert.equal(job.spec.activeDeadlineSeconds, undefined);
+    assert.equal(job.spec.ttlSecondsAfterFinished, undefined);
+    assert.equal(job.spec.template.spec.containers[0]?.resources, undefined);
+  });
+
+  test('insecure and plain-HTTP registries set TRIVY_INSECURE (what vigil honours), TRIVY_NON_SSL too for the latter', () => {
+    const envOf = (image: string, extra: Partial<ScanJobConfig>) => {
+      const { job } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets: [{ container: 'c', image }],
+        config: { ...config, ...extra },
+      });
+      return (job.spec.template.spec.containers[0]?.env ?? [])
+        .filter((e) => e.value === 'true')
+        .map((e) => e.name);
+    };
+    assert.deepEqual(envOf('reg.local:5000/app:1', { insecureRegistries: ['reg.local:5000'] }), [
+      'TRIVY_INSECURE',
+    ]);
+    assert.deepEqual(envOf('reg.local:5000/app:1', { nonSslRegistries: ['http://reg.local:5000/'] }), [
+      'TRIVY_INSECURE',
+      'TRIVY_NON_SSL',
+    ]);
+    assert.deepEqual(envOf('reg.local:5001/app:1', { insecureRegistries: ['reg.local:5000'] }), []);
+    assert.deepEqual(envOf('nginx', { insecureRegistries: ['index.docker.io'] }), ['TRIVY_INSECURE']);
+    assert.deepEqual(envOf('nginx', { serverInsecure: true }), ['TRIVY_INSECURE'], 'serverInsecure, once');
+    assert.deepEqual(envOf('nginx', { serverInsecure: true, insecureRegistries: ['docker.io'] }), [
+      'TRIVY_INSECURE',
+    ]);
+  });
+
+  test('registry mirrors rewrite the scanned reference (longest prefix, Docker Hub as index.docker.io), not the annotation', () => {
+    const mirrors = {
+      'index.docker.io': 'mirror.local/hub',
+      'index.docker.io/library': 'mirror.local/official',
+      'quay.io': 'q.local',
+    };
+    assert.equal(mirroredImage('nginx:1.25', mirrors), 'mirror.local/official/nginx:1.25');
+    assert.equal(mirroredImage('bitnami/redis:7', mirrors), 'mirror.local/hub/bitnami/redis:7');
+    assert.equal(
+      mirroredImage('docker.io/bitnami/redis:7', { 'docker.io': 'm.local' }),
+      'm.local/bitnami/redis:7',
+    );
+    assert.equal(
+      mirroredImage('quay.io/org/app@sha256:' + 'b'.repeat(64), mirrors),
+      `q.local/org/app@sha256:${'b'.repeat(64)}`,
+    );
+    assert.equal(
+      mirroredImage('quay.io.evil.com/app:1', mirrors),
+      'quay.io.evil.com/app:1',
+      'prefix ends at a boundary',
+    );
+    assert.equal(mirroredImage('ghcr.io/a/b:1', mirrors), 'ghcr.io/a/b:1');
+    const { job } = buildScanJob({
+      owner,
+      specHash: 'h',
+      targets: [targets[0]!],
+      config: { ...config, registryMirrors: mirrors },
+    });
+    assert.equal(job.spec.template.spec.containers[0]?.args?.[2], 'mirror.local/official/nginx:1.25');
+    assert.equal(
+      job.metadata.annotations?.['trivy-operator.container-images'],
+      JSON.stringify({ web: 'nginx:1.25' }),
+    );
+  });
+
+  test('a name that is no label value goes into name-hash plus an annotation', () => {
+    const long = `cronjob-${'x'.repeat(70)}`;
+    const { job } = buildScanJob({
+      owner: { ...owner, kind: 'CronJob', name: long },
+      specHash: 'h',
+      targets,
+      config,
+    });
+    assert.equal(job.metadata.labels?.['trivy-operator.resource.name'], undefined);
+    assert.equal(job.metadata.labels?.['trivy-operator.resource.name-hash'], shortHash(long));
+    assert.equal(job.metadata.annotations?.['trivy-operator.resource.name'], long);
+  });
+
+  test('the workload arch node selector picks the platform', () => {
+    const { job } = buildScanJob({
+      owner,
+      specHash: 'h',
+      targets: [targets[0]!],
+      config,
+      workloadPodSpec: { containers: [], nodeSelector: { 'kubernetes.io/arch': 'arm64' } },
+    });
+    const args = job.spec.template.spec.containers[0]?.args ?? [];
+    assert.deepEqual(args.slice(args.indexOf('--platform'), args.indexOf('--platform') + 2), [
+      '--platform',
+      'linux/arm64',
+    ]);
+  });
+
+  test('errors: no targets; ClientServer without a server URL', () => {
+    assert.throws(() => buildScanJob({ owner, specHash: 'h', targets: [], config }), /no containers to scan/);
+    const { serverURL: _s, ...noServer } = config;
+    assert.throws(
+      () => buildScanJob({ owner, specHash: 'h', targets, config: noServer }),
+      /trivy\.serverURL/,
+    );
+  });
+
+  test('ownerReferenceToJob needs the created Job', () => {
+    const { job } = buildScanJob({ owner, specHash: 'h', targets, config });
+    assert.throws(() => ownerReferenceToJob(job), /no uid yet/);
+    assert.deepEqual(ownerReferenceToJob({ metadata: { ...job.metadata, uid: 'job-uid' } }), {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: JOB_NAME,
+      uid: 'job-uid',
+      controller: true,
+      blockOwnerDeletion: false,
+    });
+  });
+});
