@@ -1,0 +1,176 @@
+/**
+ * `vigil operator` end to end: the local cluster (real API server, controller manager and a process node),
+ * Debian's registry with the Debian bookworm test image and the test DB, `vigil server` and `vigil operator`
+ * as real processes. A Deployment and a bare Pod running the same image get VulnerabilityReports with Trivy
+ * Operator's names, labels and owner references and the counts `vigil scan image` finds; the three workloads
+ * sharing that image cause exactly one scan Job.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { VulnerabilityReport } from '../../src/k8s/crds/index.js';
+import { createInformer, type Informer, type KubeObject } from '../../src/k8s/index.js';
+import { createNamespace, deployment, type OperatorEnv, pod, startOperatorEnv } from './harness.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: Trivy JSON is checked as parsed data
+type Json = any;
+
+const NS = 'apps';
+const REPORTS = `/apis/aquasecurity.github.io/v1alpha1/namespaces/${NS}/vulnerabilityreports`;
+
+/**
+ * Severity counts of a Trivy JSON report as a VulnerabilityReport's summary counts them: Trivy Operator takes
+ * VendorSeverity[SeveritySource] (a missing entry is UNKNOWN), which may differ from Trivy's own Severity.
+ */
+function expectedSummary(trivy: Json) {
+  const keys = ['unknownCount', 'lowCount', 'mediumCount', 'highCount', 'criticalCount'] as const;
+  const counts = { criticalCount: 0, highCount: 0, mediumCount: 0, lowCount: 0, unknownCount: 0 };
+  for (const result of trivy.Results ?? [])
+    for (const v of result.Vulnerabilities ?? []) {
+      const level = v.VendorSeverity?.[v.SeveritySource ?? ''];
+      counts[keys[typeof level === 'number' ? level : 0] ?? 'unknownCount']++;
+    }
+  return counts;
+}
+
+const summaryOf = (r: VulnerabilityReport) => {
+  const s = r.report.summary;
+  return {
+    criticalCount: s.criticalCount,
+    highCount: s.highCount,
+    mediumCount: s.mediumCount,
+    lowCount: s.lowCount,
+    unknownCount: s.unknownCount,
+  };
+};
+
+describe('vigil operator (end to end)', () => {
+  let env: OperatorEnv;
+  let jobs: Informer<KubeObject>;
+  const jobsCreated = new Set<string>();
+
+  before(async () => {
+    env = await startOperatorEnv();
+    jobs = createInformer<KubeObject>({
+      client: env.client,
+      path: `/apis/batch/v1/namespaces/${env.operatorNamespace}/jobs`,
+    });
+    jobs.addEventHandler({ onAdd: (job) => jobsCreated.add(job.metadata?.uid ?? '') });
+    jobs.start();
+    assert.ok(await jobs.waitForSync(30_000), 'the Jobs watch synced');
+    await env.startServer();
+    await createNamespace(env.client, NS);
+  });
+
+  after(async () => {
+    await jobs?.stop();
+    await env?.stop();
+  });
+
+  const reportsNow = async () =>
+    (await env.client.list<VulnerabilityReport>(REPORTS)).items as VulnerabilityReport[];
+
+  test('a Deployment and a bare Pod get reports with the right names, labels, owners and counts; one scan for one image', async () => {
+    const image = env.debianImage.reference;
+    await env.client.create(`/apis/apps/v1/namespaces/${NS}/deployments`, deployment(NS, 'web', image));
+    await env.client.create(`/api/v1/namespaces/${NS}/pods`, pod(NS, 'solo', image));
+    await env.startOperator();
+
+    const rs = await env.waitFor(
+      "the Deployment's ReplicaSet",
+      async () =>
+        (await env.client.list<KubeObject>(`/apis/apps/v1/namespaces/${NS}/replicasets`)).items.find((r) =>
+          r.metadata?.name?.startsWith('web-'),
+        ),
+      60_000,
+    );
+    const rsName = rs.metadata?.name ?? '';
+    const reports = await env.waitFor(
+      'reports for the ReplicaSet and the Pod',
+      async () => {
+        const items = await reportsNow();
+        const byName = new Map(items.map((r) => [r.metadata.name, r]));
+        const a = byName.get(`replicaset-${rsName}-app`);
+        const b = byName.get('pod-solo-main');
+        return a && b ? { rs: a, pod: b } : undefined;
+      },
+      240_000,
+    );
+
+    // What a scan of the image finds, standalone with the same DB.
+    const expected = expectedSummary(await env.scanImage(image));
+    assert.ok(
+      Object.values(expected).some((n) => n > 0),
+      'the Debian image has vulnerabilities in the test DB',
+    );
+
+    const solo = await env.client.get<KubeObject>(`/api/v1/namespaces/${NS}/pods/solo`);
+    for (const [report, owner, container] of [
+      [reports.rs, rs, 'app'],
+      [reports.pod, solo, 'main'],
+    ] as const) {
+      const labels = report.metadata.labels ?? {};
+      assert.equal(labels['trivy-operator.resource.kind'], owner === rs ? 'ReplicaSet' : 'Pod');
+      assert.equal(labels['trivy-operator.resource.name'], owner.metadata?.name);
+      assert.equal(labels['trivy-operator.resource.namespace'], NS);
+      assert.equal(labels['trivy-operator.container.name'], container);
+      assert.equal(labels['app.kubernetes.io/managed-by'], 'trivy-operator');
+      assert.match(labels['resource-spec-hash'] ?? '', /^[bcdfghjklmnpqrstvwxz2456789]+$/);
+      const refs = report.metadata.ownerReferences ?? [];
+      assert.equal(refs.length, 1);
+      assert.equal(refs[0]?.uid, owner.metadata?.uid);
+      assert.equal(refs[0]?.kind, owner === rs ? 'ReplicaSet' : 'Pod');
+      assert.equal(refs[0]?.controller, true);
+      assert.equal(refs[0]?.blockOwnerDeletion, false);
+      assert.equal((report as Json).status?.phase, 'Succeeded');
+      assert.equal(report.report.registry?.server, env.registry.host);
+      assert.equal(report.report.artifact.repository, 'vigil/debian');
+      assert.equal(report.report.os.family, 'debian');
+      assert.deepEqual(summaryOf(report), expected, `${report.metadata.name} counts match vigil scan image`);
+      assert.equal(
+        report.report.vulnerabilities.length,
+        Object.values(expected).reduce((a, b) => a + b, 0),
+      );
+    }
+    assert.equal(jobsCreated.size, 1, 'two workloads running one image: one scan Job');
+
+    const wide = await env.kubectl('get', 'vulnerabilityreports', '-A', '-o', 'wide');
+    const header = wide.split('\n')[0] ?? '';
+    for (const column of [
+      'NAMESPACE',
+      'NAME',
+      'REPOSITORY',
+      'TAG',
+      'SCANNER',
+      'AGE',
+      'CRITICAL',
+      'HIGH',
+      'MEDIUM',
+      'LOW',
+      'UNKNOWN',
+    ])
+      assert.ok(header.includes(column), `column ${column} in ${header}`);
+    assert.match(wide, new RegExp(`${NS}\\s+replicaset-${rsName}-app\\s+vigil/debian\\s+bookworm\\s+Trivy`));
+    assert.match(wide, new RegExp(`${NS}\\s+pod-solo-main\\s+vigil/debian\\s+bookworm\\s+Trivy`));
+  });
+
+  test('a second Deployment with the same image gets its report without another scan Job', async () => {
+    const before = jobsCreated.size;
+    await env.client.create(
+      `/apis/apps/v1/namespaces/${NS}/deployments`,
+      deployment(NS, 'web2', env.debianImage.reference),
+    );
+    const report = await env.waitFor(
+      "web2's report",
+      async () => (await reportsNow()).find((r) => /^replicaset-web2-[a-z0-9]+-app$/.test(r.metadata.name)),
+      120_000,
+    );
+    assert.equal((report as Json).status?.phase, 'Succeeded');
+    assert.equal(jobsCreated.size, before, 'no scan Job for an image already scanned');
+    const metrics = await (await fetch(env.metricsUrl())).text();
+    const reused = /^vigil_scan_results_reused_total(?:\{[^}]*\})? (\d+)/m.exec(metrics);
+    assert.ok(
+      reused && Number(reused[1]) >= 2,
+      `results reused for the Pod/ReplicaSet and web2:\n${reused?.[0]}`,
+    );
+  });
+});
