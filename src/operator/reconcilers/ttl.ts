@@ -137,7 +137,14 @@ function createTtlReconciler<T extends KubeObject>(spec: TtlSpec<T>): { controll
     loggedMalformed.delete(key);
 
     const remainingMs = created + ttlMs - clock.now();
-    if (remainingMs > 0) return { requeueAfterMs: remainingMs };
+    if (remainingMs > 0) {
+      logger.debug(`${what} TTL not reached; looking again then`, {
+        [what.toLowerCase()]: key,
+        resourceVersion: object.metadata?.resourceVersion,
+        remainingMs,
+      });
+      return { requeueAfterMs: remainingMs };
+    }
 
     const { namespace, name } = splitKey(key);
     const path = objectPath(spec.type, name, namespace);
