@@ -463,7 +463,11 @@ describe('buildScanJob', () => {
       config,
     });
     assert.equal(job.metadata.labels?.['trivy-operator.resource.name'], undefined);
-    assert.equal(job.metadata.labels?.['trivy-operator.resource.name-hash'], shortHash(long));
+    assert.equal(
+      job.metadata.labels?.['trivy-operator.resource.name-hash'],
+      safeEncodeString(String(fnv32a(JSON.stringify(long)))),
+      'computeHash of the name as JSON, as the report labels have it',
+    );
     assert.equal(job.metadata.annotations?.['trivy-operator.resource.name'], long);
   });
 

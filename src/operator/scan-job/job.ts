@@ -91,7 +91,11 @@ export function regcredSecretName(jobName: string): string {
   return `${jobName}-regcred`;
 }
 
-/** The labels that identify the workload a Job or report is for (name-hash when the name is no label value). */
+/**
+ * The labels that identify the workload a Job or report is for (name-hash when the name is no label value).
+ * The name-hash hashes the name as a JSON string, so it equals workload/hash.ts computeHash(name), which the
+ * report module uses for the same label: a Job and its reports carry the same value.
+ */
 export function resourceLabels(
   owner: Pick<ScanJobOwner, 'kind' | 'name' | 'namespace'>,
 ): Record<string, string> {
@@ -99,7 +103,7 @@ export function resourceLabels(
     [LABEL_RESOURCE_KIND]: owner.kind,
     ...(isValidLabelValue(owner.name)
       ? { [LABEL_RESOURCE_NAME]: owner.name }
-      : { [LABEL_RESOURCE_NAME_HASH]: shortHash(owner.name) }),
+      : { [LABEL_RESOURCE_NAME_HASH]: shortHash(JSON.stringify(owner.name)) }),
     [LABEL_RESOURCE_NAMESPACE]: owner.namespace,
   };
 }
