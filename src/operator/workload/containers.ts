@@ -2,7 +2,7 @@
 // Operator #3035 and the excludeImages rescan loop (§2.6): skipped init containers and excluded images are
 // dropped from the Job AND from the report bookkeeping, so "every target has a current report" can come true.
 import type { KubeObject } from '../../k8s/index.js';
-import { compileGlob } from './glob.js';
+import { matchGlob, validateGlob } from '../config/glob.js';
 import { digestFromImageID, imageKey, sameImageName } from './image-key.js';
 import type { WorkloadKind } from './kinds.js';
 import { podTemplateOf } from './pod-template.js';
@@ -20,7 +20,8 @@ export interface ScanTarget {
 export interface ScanTargetOptions {
   /** scanJob.skipInitContainers: init containers are neither scanned nor expected to have reports. */
   skipInitContainers?: boolean;
-  /** scanJob.excludeImages: Go filepath.Match globs on the image string; a malformed one throws GlobPatternError. */
+  /** scanJob.excludeImages: Go filepath.Match globs on the image string; a malformed one throws GlobPatternError
+   * (the config module's; its loader already rejects such patterns). */
   excludeImages?: readonly string[];
   /** Container name → status imageID (imageIDsFromPods), so a tag-only image gets its running digest. */
   imageIDs?: ReadonlyMap<string, string>;
@@ -39,7 +40,9 @@ export function scanTargets(workload: KubeObject, options: ScanTargetOptions = {
   const template = podTemplateOf(workload, options.kind);
   const result: ScanTargets = { targets: [], excluded: [] };
   if (!template) return result;
-  const globs = (options.excludeImages ?? []).map(compileGlob);
+  const globs = options.excludeImages ?? [];
+  // Validated up front, so a malformed pattern fails every workload alike, not only those it is tried on.
+  for (const pattern of globs) validateGlob(pattern);
   const groups: Array<[ScanTarget['kind'], Container[] | undefined]> = [
     ['container', template.spec.containers],
     ['init', options.skipInitContainers ? undefined : template.spec.initContainers],
@@ -55,7 +58,7 @@ export function scanTargets(workload: KubeObject, options: ScanTargetOptions = {
         imageKey: keyOrImage(c.image, options.imageIDs?.get(c.name)),
         kind,
       };
-      (globs.some((g) => g.matches(c.image as string)) ? result.excluded : result.targets).push(target);
+      (globs.some((g) => matchGlob(g, c.image as string)) ? result.excluded : result.targets).push(target);
     }
   }
   return result;

@@ -5,7 +5,6 @@ export {
   type ScanTargets,
   scanTargets,
 } from './containers.js';
-export { compileGlob, type Glob, GlobPatternError, matchGlob } from './glob.js';
 export { canonicalJson, computeHash, fnv32a, safeEncodeString, specHash } from './hash.js';
 export { digestFromImageID, imageKey, sameImageName } from './image-key.js';
 export {

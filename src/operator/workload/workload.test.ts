@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KubeObject } from '../../k8s/index.js';
+import { GlobPatternError } from '../config/glob.js';
 import {
   canonicalJson,
   computeHash,
   DEPLOYMENT_TYPE,
   digestFromImageID,
   fnv32a,
-  GlobPatternError,
   imageIDsFromPods,
   imageKey,
   labelsMatchSelector,
