@@ -178,8 +178,9 @@ export function createScheduleReconciler(options: ScheduleReconcilerOptions): {
     let untilNextMs: number | undefined;
     if (schedule && !suspended) {
       const due = schedule.previous(new Date(nowMs));
-      // Only the latest missed fire time counts, so several missed while the operator was down make one round.
-      // Without a recorded round, a fire time before the scanner existed is not a missed one.
+      // Only the latest missed fire time counts, so several missed while the operator was down (or, as with a
+      // Kubernetes CronJob, while the scanner was suspended) make one round. Without a recorded round, a fire
+      // time before the scanner existed is not a missed one.
       const last = timeOf(lastScheduleTime);
       const created = timeOf(scanner.metadata.creationTimestamp);
       if (due && (Number.isNaN(last) ? created < due.getTime() : due.getTime() > last)) {
