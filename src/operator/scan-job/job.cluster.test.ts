@@ -15,7 +15,8 @@ import { waitFor } from '../../../test/env/net.js';
 import type { LocalRegistry } from '../../../test/env/registry.js';
 import { htpasswdFile, scratchDir, startTestRegistry } from '../../image/testkit.js';
 import { KubeApiError, type KubeClient } from '../../k8s/index.js';
-import { pushScanDb } from '../../scan/testkit.js';
+import { pushScanDb, runVigil } from '../../scan/testkit.js';
+import { startTestServer, type TestServer } from '../../server/testkit.js';
 import type { ScanJobConfig } from './config.js';
 import { credentialsForImage, parseDockerConfigSecret, type RegistryCredential } from './credentials.js';
 import { decodeScanOutput } from './decode.js';
@@ -250,6 +251,67 @@ describe('scan Job on the local cluster (Standalone, restricted Pod Security)', 
         (await client.find(`/api/v1/namespaces/${NS}/secrets/${secret.metadata.name}`)) === undefined,
       { timeoutMs: 60_000, intervalMs: 500 },
     );
+  });
+
+  test('ClientServer: the scan container reaches vigil server with the token header and token from the ConfigMap and Secret', async () => {
+    const serverCache = join(scratch.dir, 'server-cache');
+    const download = await runVigil([
+      'db',
+      'download',
+      '--cache-dir',
+      serverCache,
+      '--db-repository',
+      dbRepository,
+      '--quiet',
+    ]);
+    assert.equal(download.code, 0, download.stderr);
+    let server: TestServer | undefined;
+    try {
+      server = await startTestServer({
+        cacheDir: serverCache,
+        token: 'tok-123',
+        tokenHeader: 'X-Vigil-Token',
+      });
+      await client.patch(
+        `/api/v1/namespaces/${NS}/configmaps/trivy-operator-trivy-config`,
+        { data: { 'trivy.serverTokenHeader': 'X-Vigil-Token' } },
+        'application/merge-patch+json',
+      );
+      await client.create(`/api/v1/namespaces/${NS}/secrets`, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'trivy-operator-trivy-config' },
+        stringData: { 'trivy.serverToken': 'tok-123' },
+      });
+      const { job } = buildScanJob({
+        owner: { kind: 'StatefulSet', name: 'db', namespace: WORKLOAD_NS, uid: 'sts-uid' },
+        specHash: 'spec-3',
+        targets: [{ container: 'db', image: open.reference }],
+        config: { ...config, mode: 'ClientServer', serverURL: server.server.url, hasServerToken: true },
+      });
+      assert.equal(job.spec.template.spec.initContainers, undefined, 'no DB download in ClientServer');
+      await client.create(`/apis/batch/v1/namespaces/${NS}/jobs`, job);
+      const { job: done, pod } = await finished(job.metadata.name);
+      assert.equal(jobOutcome(done), 'succeeded', failureReason(done, pod));
+      const log = await client.text(`/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/log`, {
+        query: { container: 'db' },
+      });
+      const report = decodeScanOutput(log);
+      assert.deepEqual(
+        (report.Results?.[0]?.Vulnerabilities ?? []).map((v) => [v.VulnerabilityID, v.PkgName, v.Severity]),
+        [['CVE-2023-45853', 'zlib1g', 'CRITICAL']],
+      );
+      const procedures = server.logger.lines
+        .filter((l) => l.message === 'rpc')
+        .map((l) => l.fields?.procedure);
+      assert.ok(
+        procedures.some((p) => /Scan$/.test(String(p))),
+        `the server did the detection: ${procedures}`,
+      );
+      assert.ok(!server.logger.lines.some((l) => l.message === 'rpc refused'), 'the token was accepted');
+    } finally {
+      await server?.close();
+    }
   });
 
   test("an image the registry does not have: the Job fails and the reason is vigil's message", async () => {
