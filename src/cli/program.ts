@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDbCommand } from './db.js';
 import { registerDemoCommand } from './demo.js';
+import { registerOperatorCommand } from './operator.js';
 import { registerScanCommand } from './scan.js';
 import { registerServerCommand } from './server.js';
 import { readPackageVersion } from './version.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDbCommand(program);
   registerScanCommand(program);
   registerServerCommand(program);
+  registerOperatorCommand(program);
   registerDemoCommand(program);
   return program;
 }

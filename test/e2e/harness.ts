@@ -17,7 +17,7 @@ import {
   pushImage,
 } from '../env/image-builder.js';
 import { freePort, waitFor as waitForProbe } from '../env/net.js';
-import { repoRoot, vigilCli } from '../env/paths.js';
+import { cacheDir, repoRoot, vigilCli } from '../env/paths.js';
 import { type LocalRegistry, startRegistry } from '../env/registry.js';
 import type { SupervisedProcess } from '../env/supervisor.js';
 
@@ -79,7 +79,11 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
   const registry = await startRegistry();
   let cluster: LocalCluster | undefined;
   try {
+    // Not under /tmp: scan pods mount an emptyDir at /tmp, which would hide the process node's `vigil` shim.
+    const parentDir = join(cacheDir(), 'e2e');
+    mkdirSync(parentDir, { recursive: true });
     cluster = await startLocalCluster({
+      parentDir,
       imageId: imageIdResolver(pushed),
       ...(options.log ? { log: options.log } : {}),
     });

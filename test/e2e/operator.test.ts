@@ -121,7 +121,7 @@ describe('vigil operator (end to end)', () => {
       assert.equal(refs[0]?.kind, owner === rs ? 'ReplicaSet' : 'Pod');
       assert.equal(refs[0]?.controller, true);
       assert.equal(refs[0]?.blockOwnerDeletion, false);
-      assert.equal((report as Json).status?.phase, 'Succeeded');
+      assert.equal((report as Json).status?.phase, 'Succeeded', JSON.stringify((report as Json).status));
       assert.equal(report.report.registry?.server, env.registry.host);
       assert.equal(report.report.artifact.repository, 'vigil/debian');
       assert.equal(report.report.os.family, 'debian');
@@ -164,7 +164,7 @@ describe('vigil operator (end to end)', () => {
       async () => (await reportsNow()).find((r) => /^replicaset-web2-[a-z0-9]+-app$/.test(r.metadata.name)),
       120_000,
     );
-    assert.equal((report as Json).status?.phase, 'Succeeded');
+    assert.equal((report as Json).status?.phase, 'Succeeded', JSON.stringify((report as Json).status));
     assert.equal(jobsCreated.size, before, 'no scan Job for an image already scanned');
     const metrics = await (await fetch(env.metricsUrl())).text();
     const reused = /^vigil_scan_results_reused_total(?:\{[^}]*\})? (\d+)/m.exec(metrics);

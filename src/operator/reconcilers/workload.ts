@@ -198,11 +198,33 @@ export function retryDueAt(report: VulnerabilityReport, retryDelayMs: number, ma
   return last + delay;
 }
 
+/** How long a tag-only image waits for its pods to report the running digest before it is scanned by tag. */
+export const DIGEST_WAIT_MS = 60_000;
+
+/**
+ * True while the digest of a tag-only target may still arrive: a pod of the workload, younger than
+ * DIGEST_WAIT_MS, has not started the container yet (no status, or ContainerCreating / PodInitializing). A pull
+ * that fails (ErrImagePull, ImagePullBackOff) does not wait: the scan then says why, visibly.
+ */
+function digestPending(pods: readonly Pod[], container: string, now: number): boolean {
+  return pods.some((pod) => {
+    const created = Date.parse(pod.metadata?.creationTimestamp ?? '') || 0;
+    if (now - created > DIGEST_WAIT_MS || pod.metadata?.deletionTimestamp) return false;
+    const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    const status = statuses.find((s) => s.name === container);
+    if (!status) return true;
+    if (status.imageID?.includes('@sha256:')) return false;
+    const waiting = (status.state as { waiting?: { reason?: string } } | undefined)?.waiting?.reason;
+    return waiting === undefined || waiting === 'ContainerCreating' || waiting === 'PodInitializing';
+  });
+}
+
 type TargetPlan =
   | { target: ScanTarget; state: 'current' }
   | { target: ScanTarget; state: 'reuse'; from: VulnerabilityReport }
   | { target: ScanTarget; state: 'retry-later'; dueAt: number }
   | { target: ScanTarget; state: 'waiting' }
+  | { target: ScanTarget; state: 'digest-pending' }
   | { target: ScanTarget; state: 'scan' };
 
 export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
@@ -277,7 +299,13 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     return byContainer;
   }
 
-  function plan(owner: WorkloadRef, hash: string, targets: ScanTarget[], workloadKey: string): TargetPlan[] {
+  function plan(
+    owner: WorkloadRef,
+    hash: string,
+    targets: ScanTarget[],
+    workloadKey: string,
+    pods: readonly Pod[],
+  ): TargetPlan[] {
     const notBefore = latestRoundStart(
       caches.scanners.list(),
       owner.namespace,
@@ -314,6 +342,10 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
         const dueAt = retryDueAt(report, settings.retryDelayMs, settings.retryMaxDelayMs);
         if (dueAt > now) return { target, state: 'retry-later', dueAt };
       }
+      // Sharing needs the digest (README decision 2): a tag-only key of a pod about to start would miss the
+      // digest-keyed result another workload has, and scan again.
+      if (!target.imageKey.includes('@sha256:') && digestPending(pods, target.container, now))
+        return { target, state: 'digest-pending' };
       const jobName = coordinator.jobForImage(target.imageKey);
       if (jobName) {
         coordinator.wait(target.imageKey, workloadKey);
@@ -481,7 +513,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     });
     if (targets.length === 0) return undefined;
     const hash = specHash(template.spec);
-    const plans = plan(owner, hash, targets, ownerKey);
+    const plans = plan(owner, hash, targets, ownerKey, pods);
 
     for (const p of plans) if (p.state === 'reuse') await writeReused(owner, hash, p.target, p.from);
 
@@ -490,6 +522,9 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       ...plans.map((p) => (p.state === 'retry-later' ? p.dueAt : Number.POSITIVE_INFINITY)),
     );
     let requeueAfterMs = Number.isFinite(retryAt) ? Math.max(1, retryAt - clock.now()) : undefined;
+    // Pod status updates enqueue this key as well; the requeue bounds the wait if none comes.
+    if (plans.some((p) => p.state === 'digest-pending'))
+      requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, 5_000);
     if (toScan.length > 0) {
       const submitted = await submit(owner, hash, template.spec as Record<string, unknown>, toScan, ownerKey);
       if (!submitted)

@@ -1,0 +1,578 @@
+// createOperator: the wiring of `vigil operator`. Informers (on every replica) feed the caches; only the leader
+// runs the controllers (workload, scan-job, report TTL, secret TTL, VulnerabilityScanner schedule). A new
+// leadership term builds fresh controllers and enqueues everything the caches hold, so a standby that takes
+// over, or a restarted operator, picks up where the previous one stopped (finished Jobs are read, waiting
+// workloads are re-planned; nothing is scanned twice because reports and Jobs are the state).
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import {
+  VULNERABILITY_REPORT,
+  VULNERABILITY_SCANNER,
+  type VulnerabilityReport,
+  type VulnerabilityScanner,
+} from '../k8s/crds/index.js';
+import {
+  byControllerUid,
+  type Clock,
+  type Controller,
+  collectionPath,
+  createController,
+  createControllerMetricsProvider,
+  createInformer,
+  createLeaderElector,
+  createWorkQueueMetricsProvider,
+  type EventHandler,
+  errorFields,
+  type Informer,
+  type InformerOptions,
+  type KubeClient,
+  type KubeObject,
+  type Logger,
+  type ResourceType,
+  splitKey,
+  systemClock,
+} from '../k8s/index.js';
+import {
+  formatGoDuration,
+  namespaceInScope,
+  type OperatorConfig,
+  watchedNamespaces,
+} from './config/index.js';
+import { createScanCoordinator } from './coordinator.js';
+import { createEventRecorder } from './events.js';
+import { createOperatorHttpServers } from './health.js';
+import { createOperatorMetrics, createReportMetricsCollector } from './metrics/index.js';
+import { createScanJobReconciler, type ScanJobSettings } from './reconcilers/scan-job.js';
+import { createScheduleReconciler, scannerSelectsNamespace } from './reconcilers/schedule.js';
+import { createReportTtlReconciler, createSecretTtlReconciler } from './reconcilers/ttl.js';
+import {
+  CONTROLLER_INDEX,
+  cacheLookup,
+  createWorkloadReconciler,
+  type OperatorCaches,
+  REPORT_OWNER_INDEX,
+  reportIndexers,
+  reportOwnerKey,
+  type WorkloadSettings,
+} from './reconcilers/workload.js';
+import { jobOutcome, type ScanJobConfig } from './scan-job/index.js';
+import {
+  DEPLOYMENT_TYPE,
+  ownerForPod,
+  WORKLOAD_KINDS,
+  WORKLOAD_TYPES,
+  type WorkloadKind,
+  workloadKey,
+} from './workload/index.js';
+
+export interface OperatorOptions {
+  config: OperatorConfig;
+  client: KubeClient;
+  clock?: Clock;
+  logger: Logger;
+  registry: Registry;
+  /** Scanner version written into reports (report.scanner.version). */
+  scannerVersion: string;
+  /** Leader-election identity; default hostname + random suffix. */
+  identity?: string;
+  /** Leader-election timings (tests shorten them); client-go's defaults otherwise. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface Operator {
+  /** Starts informers, HTTP servers and the leader election (or the controllers); resolves once serving. */
+  start(): Promise<{ metricsPort: number; healthPort: number }>;
+  /** Stops controllers (draining briefly), releases the lease, stops informers and servers. */
+  stop(): Promise<void>;
+  /** true once every cache has synced, else why not (for /readyz). */
+  ready(): true | string;
+  isLeader(): boolean;
+}
+
+const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=trivy-operator';
+
+/** Everything the reconcilers need, mapped from the loaded configuration in one place. */
+export function operatorSettings(config: OperatorConfig, scannerVersion: string) {
+  const env = config;
+  const operator = config;
+  const trivy = config.trivy;
+  const reportTTL =
+    env.scannerReportTTLMs === undefined ? undefined : formatGoDuration(env.scannerReportTTLMs);
+  const privateRegistryScanSecretsNames = Object.fromEntries(
+    Object.entries(env.privateRegistryScanSecretsNames).map(([ns, names]) => [ns, names.join(',')]),
+  );
+  const workload: WorkloadSettings = {
+    operatorNamespace: env.namespace,
+    targetKinds: env.targetWorkloads as WorkloadKind[],
+    namespaceInScope: (namespace) => namespaceInScope(config, namespace),
+    skipResourceByLabels: operator.skipResourceByLabels,
+    scanOnlyCurrentRevisions: env.vulnerabilityScannerScanOnlyCurrentRevisions,
+    skipInitContainers: operator.scanJob.skipInitContainers,
+    excludeImages: operator.scanJob.excludeImages,
+    vulnerabilityScannerEnabled: env.vulnerabilityScannerEnabled,
+    retryDelayMs: env.scanJobsRetryDelayMs,
+    retryMaxDelayMs: env.scanRetryMaxDelayMs,
+    ...(reportTTL ? { reportTTL, reportTTLMs: env.scannerReportTTLMs } : {}),
+    resourceLabels: operator.report.resourceLabels,
+    additionalLabels: operator.report.additionalLabels,
+    privateRegistryScanSecretsNames,
+    accessGlobalSecretsAndServiceAccount: env.accessGlobalSecretsAndServiceAccount,
+  };
+  const scanJob: ScanJobSettings = {
+    operatorNamespace: env.namespace,
+    keepFinishedJobs: (env.scanJobTTLMs ?? 0) > 0,
+    additionalFields: trivy.additionalVulnerabilityReportFields,
+    scannerVersion,
+    ...(reportTTL ? { reportTTL } : {}),
+    resourceLabels: operator.report.resourceLabels,
+    additionalLabels: operator.report.additionalLabels,
+  };
+  const sj = operator.scanJob;
+  const scanJobConfig: ScanJobConfig = {
+    operatorNamespace: env.namespace,
+    serviceAccount: env.serviceAccount,
+    scannerImage: env.scannerImage,
+    imagePullPolicy: 'IfNotPresent',
+    mode: trivy.mode,
+    ...(trivy.serverURL ? { serverURL: trivy.serverURL } : {}),
+    serverTokenHeader: trivy.serverTokenHeader,
+    hasServerToken: trivy.serverToken !== undefined,
+    hasCustomHeaders: trivy.serverCustomHeaders !== undefined,
+    serverInsecure: trivy.serverInsecure,
+    dbRepository: trivy.dbRepository,
+    dbRepositoryInsecure: trivy.dbRepositoryInsecure,
+    insecureRegistries: trivy.insecureRegistries,
+    nonSslRegistries: trivy.nonSslRegistries,
+    registryMirrors: trivy.registryMirrors,
+    timeoutMs: env.scanJobTimeoutMs,
+    ...(env.scanJobTTLMs ? { jobTTLMs: env.scanJobTTLMs } : {}),
+    ...(env.scanSecretTTLMs ? { secretTTLMs: env.scanSecretTTLMs } : {}),
+    resources: trivy.resources as ScanJobConfig['resources'],
+    ...(sj.tolerations ? { tolerations: sj.tolerations as ScanJobConfig['tolerations'] } : {}),
+    ...(sj.nodeSelector ? { nodeSelector: sj.nodeSelector } : {}),
+    ...(sj.affinity ? { affinity: sj.affinity } : {}),
+    ...(sj.podPriorityClassName ? { priorityClassName: sj.podPriorityClassName } : {}),
+    annotations: sj.annotations,
+    podTemplateLabels: sj.podTemplateLabels,
+    automountServiceAccountToken: sj.automountServiceAccountToken,
+    ...(sj.podTemplatePodSecurityContext
+      ? { podSecurityContext: sj.podTemplatePodSecurityContext as ScanJobConfig['podSecurityContext'] }
+      : {}),
+    ...(sj.podTemplateContainerSecurityContext
+      ? {
+          containerSecurityContext:
+            sj.podTemplateContainerSecurityContext as ScanJobConfig['containerSecurityContext'],
+        }
+      : {}),
+    compressLogs: sj.compressLogs,
+  };
+  return { workload, scanJob, scanJobConfig };
+}
+
+/**
+ * One Informer over several namespaces (MultiNamespace install mode), or a plain all-namespaces one when
+ * `namespaces` is undefined. The Informer interface is kept, so the reconcilers never know the difference.
+ */
+function scopedInformer<T extends KubeObject>(
+  type: ResourceType,
+  namespaces: readonly string[] | undefined,
+  options: Omit<InformerOptions<T>, 'path'>,
+): Informer<T> {
+  if (!namespaces || !type.namespaced) return createInformer<T>({ ...options, path: collectionPath(type) });
+  const parts = new Map(
+    namespaces.map((ns) => [ns, createInformer<T>({ ...options, path: collectionPath(type, ns) })] as const),
+  );
+  const all = [...parts.values()];
+  return {
+    start: () => {
+      for (const p of all) p.start();
+    },
+    stop: async () => {
+      await Promise.all(all.map((p) => p.stop()));
+    },
+    hasSynced: () => all.every((p) => p.hasSynced()),
+    waitForSync: async (ms) => (await Promise.all(all.map((p) => p.waitForSync(ms)))).every(Boolean),
+    addEventHandler: (handler) => {
+      const offs = all.map((p) => p.addEventHandler(handler));
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+    get: (key) => parts.get(splitKey(key).namespace ?? '')?.get(key),
+    list: (ns) => (ns !== undefined ? (parts.get(ns)?.list(ns) ?? []) : all.flatMap((p) => p.list())),
+    keys: () => all.flatMap((p) => p.keys()),
+    byIndex: (index, value) => all.flatMap((p) => p.byIndex(index, value)),
+    lastResourceVersion: () => undefined,
+  };
+}
+
+interface Controllers {
+  workload: Controller<string>;
+  scanJob: Controller<string>;
+  reportTtl: Controller<string>;
+  secretTtl: Controller<string>;
+  schedule: Controller<string>;
+}
+
+export function createOperator(options: OperatorOptions): Operator {
+  const { config, client, logger, registry } = options;
+  const clock = options.clock ?? systemClock;
+  const env = config;
+  const settings = operatorSettings(config, options.scannerVersion);
+  const operatorNamespace = env.namespace;
+  // Cache scope (§2.5): all namespaces, or the target namespaces (the operator namespace is watched for Jobs).
+  const scope = watchedNamespaces(config);
+  const common = { client, clock, logger };
+
+  const workloads = Object.fromEntries(
+    WORKLOAD_KINDS.map((kind) => [
+      kind,
+      scopedInformer<KubeObject>(WORKLOAD_TYPES[kind], scope, {
+        ...common,
+        indexers: { [CONTROLLER_INDEX]: byControllerUid },
+      }),
+    ]),
+  ) as Record<WorkloadKind, Informer<KubeObject>>;
+  const caches: OperatorCaches = {
+    workloads,
+    deployments: scopedInformer<KubeObject>(DEPLOYMENT_TYPE, scope, common),
+    scanJobs: createInformer<KubeObject>({
+      ...common,
+      path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
+      labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
+    }),
+    reports: scopedInformer<VulnerabilityReport>(VULNERABILITY_REPORT, scope, {
+      ...common,
+      indexers: reportIndexers,
+    }),
+    scanners: createInformer<VulnerabilityScanner>({
+      ...common,
+      path: collectionPath(VULNERABILITY_SCANNER),
+    }),
+    namespaces: createInformer<KubeObject>({ ...common, path: '/api/v1/namespaces' }),
+  };
+  const secrets = createInformer<KubeObject>({
+    ...common,
+    path: `/api/v1/namespaces/${encodeURIComponent(operatorNamespace)}/secrets`,
+    labelSelector: MANAGED_BY_SELECTOR,
+  });
+  const informers: Array<[string, Informer<KubeObject>]> = [
+    ...WORKLOAD_KINDS.map((k) => [k, workloads[k]] as [string, Informer<KubeObject>]),
+    ['Deployment', caches.deployments],
+    ['scan Job', caches.scanJobs],
+    ['VulnerabilityReport', caches.reports as unknown as Informer<KubeObject>],
+    ['VulnerabilityScanner', caches.scanners as unknown as Informer<KubeObject>],
+    ['Namespace', caches.namespaces],
+    ['scan Secret', secrets],
+  ];
+
+  const coordinator = createScanCoordinator({
+    limit: env.scanJobsConcurrentLimit,
+    jobs: () => caches.scanJobs.list(),
+    isActive: (job) => jobOutcome(job as Parameters<typeof jobOutcome>[0]) === 'active',
+    clock,
+    logger,
+  });
+  const metrics = createOperatorMetrics(registry, { scansInFlight: () => coordinator.activeCount() });
+  createReportMetricsCollector({ registry, reports: () => caches.reports.list(), config });
+  const controllerMetrics = createControllerMetricsProvider(registry);
+  const queueMetrics = createWorkQueueMetricsProvider(registry);
+  const events = createEventRecorder({
+    client,
+    clock,
+    logger,
+    component: 'trivy-operator',
+    instance: options.identity ?? hostname(),
+  });
+  const lookup = cacheLookup(caches);
+
+  let active: Controllers | undefined;
+  let synced = false;
+  let stopped = false;
+  let leading = false;
+  const roundSizes = new Map<string, number>();
+
+  const targetKinds = new Set(settings.workload.targetKinds);
+  const enqueueWorkload = (key: string) => active?.workload.enqueue(key);
+
+  function inScopeNamespaces(scanner: VulnerabilityScanner): Set<string> {
+    const selected = new Set<string>();
+    for (const ns of caches.namespaces.list()) {
+      const name = ns.metadata?.name ?? '';
+      if (!settings.workload.namespaceInScope(name)) continue;
+      if (scannerSelectsNamespace(scanner, ns.metadata?.labels ?? {})) selected.add(name);
+    }
+    return selected;
+  }
+
+  function buildControllers(): Controllers {
+    const ctl = (name: string, reconcile: (key: string) => Promise<unknown>, workers = 1) =>
+      createController<string>({
+        name,
+        reconcile: reconcile as never,
+        workers,
+        clock,
+        logger,
+        metrics: controllerMetrics.forController(name),
+        queueMetrics: queueMetrics.forQueue(name),
+      });
+    const workload = ctl(
+      'workload',
+      createWorkloadReconciler({
+        ...common,
+        caches,
+        coordinator,
+        settings: settings.workload,
+        scanJobConfig: settings.scanJobConfig,
+        metrics: {
+          scanDeferred: () => metrics.jobFinished('deferred'),
+          resultReused: () => metrics.resultsReused(),
+          reportWritten: (phase) => metrics.reportWritten(phase),
+        },
+      }),
+      4,
+    );
+    const scanJob = ctl(
+      'scanjob',
+      createScanJobReconciler({
+        ...common,
+        caches,
+        coordinator,
+        events,
+        settings: settings.scanJob,
+        metrics: {
+          jobFinished: (outcome, seconds) => metrics.jobFinished(outcome, seconds),
+          reportWritten: (phase) => metrics.reportWritten(phase),
+        },
+        enqueueWorkload,
+      }),
+      2,
+    );
+    const reportTtl = createReportTtlReconciler({ ...common, reports: caches.reports }).controller;
+    const secretTtl = createSecretTtlReconciler({ ...common, secrets }).controller;
+    const schedule = createScheduleReconciler({
+      ...common,
+      scanners: caches.scanners,
+      enqueueRound: (scanner: VulnerabilityScanner) => {
+        const namespaces = inScopeNamespaces(scanner);
+        let count = 0;
+        for (const kind of targetKinds) {
+          for (const object of workloads[kind].list()) {
+            const ns = object.metadata?.namespace ?? '';
+            if (!namespaces.has(ns)) continue;
+            workload.enqueue(workloadKey(kind, ns, object.metadata?.name ?? ''));
+            count++;
+          }
+        }
+        roundSizes.set(scanner.metadata.name, count);
+        return count;
+      },
+      countRound: (scanner: VulnerabilityScanner, roundStart: Date) => {
+        const namespaces = inScopeNamespaces(scanner);
+        const scannedOwners = new Set<string>();
+        const failedOwners = new Set<string>();
+        for (const report of caches.reports.list()) {
+          if (!namespaces.has(report.metadata.namespace ?? '')) continue;
+          const owner = reportOwnerKey(report) ?? '';
+          const status = (report as { status?: { phase?: string; lastScanTime?: string } }).status;
+          const at = Date.parse(status?.lastScanTime ?? report.report?.updateTimestamp ?? '');
+          if (!(at >= roundStart.getTime())) continue;
+          if (status?.phase === 'FAILED') failedOwners.add(owner);
+          else scannedOwners.add(owner);
+        }
+        for (const owner of failedOwners) scannedOwners.delete(owner);
+        const total = roundSizes.get(scanner.metadata.name) ?? 0;
+        return {
+          queued: Math.max(0, total - scannedOwners.size - failedOwners.size),
+          scanned: scannedOwners.size,
+          failed: failedOwners.size,
+        };
+      },
+    }).controller;
+    return { workload, scanJob, reportTtl, secretTtl, schedule };
+  }
+
+  function startControllers(): void {
+    if (active || stopped) return;
+    const built = buildControllers();
+    active = built;
+    for (const c of Object.values(built)) c.start();
+    // A new term: everything the caches hold is looked at once (missed events, Jobs finished meanwhile).
+    for (const kind of targetKinds)
+      for (const object of workloads[kind].list())
+        built.workload.enqueue(
+          workloadKey(kind, object.metadata?.namespace ?? '', object.metadata?.name ?? ''),
+        );
+    for (const job of caches.scanJobs.list()) built.scanJob.enqueue(job.metadata?.name ?? '');
+    logger.info('controllers started');
+  }
+
+  async function stopControllers(): Promise<void> {
+    const current = active;
+    active = undefined;
+    if (!current) return;
+    await Promise.all(Object.values(current).map((c) => c.stop({ drain: true, timeoutMs: 5_000 })));
+    logger.info('controllers stopped');
+  }
+
+  // Event routing, registered once; it forwards to the controllers of the current term (none on a standby).
+  const forward = <T extends KubeObject>(
+    map: (o: T) => Array<[keyof Controllers, string]>,
+  ): EventHandler<T> => {
+    const push = (o: T) => {
+      if (!active) return;
+      for (const [controller, key] of map(o)) active[controller].enqueue(key);
+    };
+    return {
+      onAdd: push,
+      onUpdate: (a, b) => {
+        push(a);
+        push(b);
+      },
+      onDelete: push,
+    };
+  };
+  for (const kind of targetKinds) {
+    if (kind === 'Pod') continue; // pods go through ownerForPod below
+    workloads[kind].addEventHandler(
+      forward((o) => [['workload', workloadKey(kind, o.metadata?.namespace ?? '', o.metadata?.name ?? '')]]),
+    );
+  }
+  workloads.Pod.addEventHandler(
+    forward((pod) => {
+      const owner = ownerForPod(pod, lookup);
+      if (!owner || !targetKinds.has(owner.kind)) return [];
+      return [['workload', workloadKey(owner.kind, owner.namespace, owner.name)]];
+    }),
+  );
+  caches.deployments.addEventHandler(
+    forward((deployment) =>
+      workloads.ReplicaSet.byIndex(CONTROLLER_INDEX, deployment.metadata?.uid ?? '').map(
+        (rs) =>
+          ['workload', workloadKey('ReplicaSet', rs.metadata?.namespace ?? '', rs.metadata?.name ?? '')] as [
+            keyof Controllers,
+            string,
+          ],
+      ),
+    ),
+  );
+  caches.reports.addEventHandler(
+    forward((report) => {
+      const owner = reportOwnerKey(report);
+      return owner ? [['workload', owner]] : [];
+    }),
+  );
+  caches.scanJobs.addEventHandler(forward((job) => [['scanJob', job.metadata?.name ?? '']]));
+  // The TTL and schedule reconcilers register their own handlers on their informers.
+
+  const http = createOperatorHttpServers({
+    metricsAddress: env.metricsBindAddress,
+    healthAddress: env.healthProbeBindAddress,
+    registry,
+    ready: () => operator.ready(),
+    live: () => true,
+    logger,
+  });
+
+  const stopSignal = new AbortController();
+  let electionLoop: Promise<void> | undefined;
+  const identity = options.identity ?? `${hostname()}_${Math.random().toString(36).slice(2, 10)}`;
+
+  async function waitForCaches(): Promise<void> {
+    while (!stopped) {
+      const results = await Promise.all(
+        informers.map(
+          async ([name, informer]) => [name, await informer.waitForSync(env.cacheSyncTimeoutMs)] as const,
+        ),
+      );
+      const missing = results.filter(([, ok]) => !ok).map(([name]) => name);
+      if (missing.length === 0) {
+        synced = true;
+        logger.info('caches synced');
+        return;
+      }
+      if (stopped) return;
+      // Trivy Operator exits here (#956, #2283); the informers keep retrying, so waiting on is enough.
+      logger.error('caches not synced in time; still waiting (check RBAC and the API server)', {
+        informers: missing,
+        timeoutMs: env.cacheSyncTimeoutMs,
+      });
+    }
+  }
+
+  async function runElection(): Promise<void> {
+    const elector = createLeaderElector({
+      client,
+      namespace: operatorNamespace,
+      name: env.leaderElectionId,
+      identity,
+      clock,
+      logger,
+      registry,
+      ...(options.leaseDurationMs ? { leaseDurationMs: options.leaseDurationMs } : {}),
+      ...(options.renewDeadlineMs ? { renewDeadlineMs: options.renewDeadlineMs } : {}),
+      ...(options.retryPeriodMs ? { retryPeriodMs: options.retryPeriodMs } : {}),
+      callbacks: {
+        onStartedLeading: async (signal) => {
+          leading = true;
+          logger.info('leading', { identity });
+          await waitForCaches();
+          if (!signal.aborted) startControllers();
+        },
+        onStoppedLeading: () => {
+          leading = false;
+          void stopControllers();
+        },
+      },
+    });
+    while (!stopSignal.signal.aborted) {
+      try {
+        await elector.run(stopSignal.signal);
+      } catch (error) {
+        logger.error('leader election failed; campaigning again', errorFields(error));
+      }
+      if (!stopSignal.signal.aborted) await clock.sleep(1000, stopSignal.signal);
+    }
+  }
+
+  const operator: Operator = {
+    async start() {
+      for (const [, informer] of informers) informer.start();
+      const ports = await http.start();
+      logger.info('operator starting', {
+        namespace: operatorNamespace,
+        targetNamespaces: env.targetNamespaces,
+        leaderElection: env.leaderElectionEnabled,
+        ...ports,
+      });
+      if (env.leaderElectionEnabled) electionLoop = runElection();
+      else
+        void waitForCaches().then(() => {
+          leading = true;
+          startControllers();
+        });
+      return ports;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopControllers();
+      stopSignal.abort();
+      await electionLoop;
+      await Promise.all(informers.map(([, informer]) => informer.stop()));
+      await http.close();
+      logger.info('operator stopped');
+    },
+    ready() {
+      if (synced) return true;
+      const missing = informers.filter(([, i]) => !i.hasSynced()).map(([name]) => name);
+      return `caches not synced: ${missing.join(', ')}`;
+    },
+    isLeader: () => leading,
+  };
+  return operator;
+}
+
+export { REPORT_OWNER_INDEX };
