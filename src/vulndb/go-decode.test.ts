@@ -3,7 +3,10 @@
 // decoder's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { scanAdvisory } from './advisory-scan.js';
 import { decodeAdvisory, decodeAdvisoryGeneric } from './go-decode.js';
+import { type GoValue, goJsonMarshal, goJsonString } from './go-json.js';
+import type { Advisory } from './trivy-types.js';
 
 function mulberry(seed: number): () => number {
   let a = seed >>> 0;
@@ -115,5 +118,95 @@ test('escapes, non-ASCII text and Go HTML escaping decode as JSON.parse decodes 
     'null',
   ]) {
     assert.deepEqual(outcome(decodeAdvisory, raw), outcome(decodeAdvisoryGeneric, raw), raw);
+  }
+});
+
+/** scanAdvisory on raw's UTF-8 bytes, placed inside a larger buffer as a value lies inside its page. */
+function scanned(raw: string, after = '}]"x'): Advisory | undefined {
+  const bytes = Buffer.from(`{"pad":1}${raw}${after}`, 'utf8');
+  const start = Buffer.byteLength('{"pad":1}');
+  return scanAdvisory(bytes, start, start + Buffer.byteLength(raw), raw);
+}
+
+/** Where the scanner takes an input, the generic decoder must give the same advisory, in the same order. */
+function assertScanAgrees(raw: string): boolean {
+  const fast = scanned(raw);
+  if (fast === undefined) return false;
+  const generic = decodeAdvisoryGeneric(raw);
+  assert.deepEqual(fast, generic, raw);
+  assert.deepEqual(Object.keys(fast), Object.keys(generic), raw);
+  return true;
+}
+
+test('the byte scanner agrees with the generic decoder on generated advisories', () => {
+  const rnd = mulberry(7);
+  let taken = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const fields: string[] = [];
+    const wellTyped = i % 4 !== 0;
+    for (let n = Math.floor(rnd() * 6); n > 0; n--) {
+      const name = wellTyped ? NAMES[Math.floor(rnd() * 11)]! : NAMES[Math.floor(rnd() * NAMES.length)]!;
+      const value = wellTyped ? typedValue(rnd, name) : randomValue(rnd);
+      // Go's encoder escapes <, > and & as \u003c, \u003e, \u0026.
+      fields.push(`${goJsonString(name)}:${value === null ? 'null' : goJsonMarshal(value as GoValue)}`);
+    }
+    let raw = `{${fields.join(',')}}`;
+    if (rnd() < 0.05) raw = ` ${raw.replace(/,/g, ' ,\t').replace(/:/g, '\n:\r')} `;
+    if (rnd() < 0.05) raw = raw.slice(0, Math.floor(rnd() * raw.length)); // broken JSON
+    if (assertScanAgrees(raw)) taken++;
+  }
+  assert.ok(taken > 5_000, `the scanner took only ${taken} inputs`);
+});
+
+test('the byte scanner leaves everything but valid JSON of the common shape to the generic decoder', () => {
+  for (const raw of [
+    '{"FixedVersion":"1.0"',
+    '{"FixedVersion":"1.0"}}',
+    '{"FixedVersion":"1.0"},',
+    '{"FixedVersion":"1.0",}',
+    '{"FixedVersion" "1.0"}',
+    '{"FixedVersion":"1.0" "Status":1}',
+    '{"FixedVersion":"1\u0001"}',
+    '{"FixedVersion":"1\\x"}',
+    '{"FixedVersion":"1\\u00g0"}',
+    '{"FixedVersion":"é"}',
+    '{"FixedVersion":null}',
+    '{"fixedversion":"1"}',
+    '{"Fixed\\u0056ersion":"1"}',
+    '{"FixedVersionX":"1"}',
+    '{"Status":01}',
+    '{"Status":-0}',
+    '{"Status":1.0}',
+    '{"Status":1e0}',
+    '{"Status":1234567890123456}',
+    '{"Status":"1"}',
+    '{"VendorIDs":["a",]}',
+    '{"VendorIDs":["a" "b"]}',
+    '{"VendorIDs":["a",null]}',
+    '{"VendorIDs":"a"}',
+    '{"Custom":{}}',
+    '\ufeff{}',
+    '[]',
+    '',
+  ]) {
+    assert.equal(scanned(raw), undefined, raw);
+  }
+  // The value ends where its bytes end, whatever the page holds after them.
+  assert.equal(scanned('{"FixedVersion":"1"', '}'), undefined);
+  assert.equal(scanned('{"VendorIDs":["a"', ']}'), undefined);
+  assert.equal(scanned('{"Status":1', '2}'), undefined);
+});
+
+test('the byte scanner resolves escapes and takes whitespace, duplicates and large integers as JSON.parse does', () => {
+  for (const raw of [
+    '{"VulnerableVersions":["\\u003e= 1.0, \\u003c 3.0.0"],"PatchedVersions":["3.0.0"]}',
+    '{"FixedVersion":"a\\"b\\\\c\\/d\\b\\f\\n\\r\\te"}',
+    '{"FixedVersion":"\\ud83d\\ude00\\ud800x\\u00E9"}',
+    '{"FixedVersion":"1","FixedVersion":"2","Status":3,"Status":4}',
+    '{"VulnerabilityID":"CVE-1","Status":0,"Severity":123456789012345}',
+    ' {\t"OSes" : [ ] , "Arches":[ "x86_64" ,"aarch64" ] }\r\n',
+    '{}',
+  ]) {
+    assert.ok(assertScanAgrees(raw), `the scanner should take ${raw}`);
   }
 });

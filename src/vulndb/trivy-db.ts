@@ -2,6 +2,8 @@
 // live at <root bucket>/<package>/<vulnerability id>, language ecosystems spread over several root buckets
 // sharing a "<eco>::" prefix, each root bucket's data source is in "data-source", and details per
 // vulnerability ID in "vulnerability".
+
+import { scanAdvisory } from './advisory-scan.js';
 import { type BoltDb, type BoltOpenOptions, type BoltStats, type Bucket, openBolt } from './bolt/index.js';
 import { createDecodedCache } from './decoded-cache.js';
 import { VulnDbError } from './errors.js';
@@ -216,23 +218,28 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     return { roots, ids, values, rootOf };
   }
 
-  const asString = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end);
+  const asScanned = (buf: Buffer, start: number, end: number) => {
+    const raw = utf8Slice(buf, start, end);
+    return { raw, scanned: scanAdvisory(buf, start, end, raw) };
+  };
   const asCopy = (buf: Buffer, start: number, end: number) => {
     const out = Buffer.allocUnsafe(end - start);
     buf.copy(out, 0, start, end);
     return out;
   };
 
+  /** `scanned` is scanAdvisory's result for raw's bytes, if it had them. */
   function decodeOne(
     id: string,
     raw: string,
+    scanned: Advisory | undefined,
     pkgName: string,
     rootBucket: string,
     source: DataSource | undefined,
   ) {
     let advisory: Advisory;
     try {
-      advisory = decodeAdvisory(raw);
+      advisory = scanned ?? decodeAdvisory(raw);
     } catch (error) {
       throw decodeError(
         `advisory ${id} of package ${JSON.stringify(pkgName)} in ${JSON.stringify(rootBucket)}`,
@@ -267,7 +274,8 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         id = utf8Slice(buf, keyStart, keyEnd);
         raw = utf8Slice(buf, view.valueStart, valueEnd);
       }
-      out.push(decodeOne(id, raw, pkgName, rootBucket, source));
+      const scanned = scanAdvisory(buf, view.valueStart, valueEnd, raw);
+      out.push(decodeOne(id, raw, scanned, pkgName, rootBucket, source));
       bytes += 4 * raw.length + 2 * id.length + 300;
       return true;
     });
@@ -289,12 +297,14 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     else if (roots.length > 1) {
       // Decoding waits until every root bucket is read: as in Trivy, only the surviving value per ID
       // is decoded.
-      const { roots, ids, values: raws, rootOf } = collect([source], pkgName, asString);
+      // (A value the scanner takes cannot fail to decode, so scanning a value that a later bucket
+      // replaces changes nothing but the work done.)
+      const { roots, ids, values, rootOf } = collect([source], pkgName, asScanned);
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
-        const raw = raws[i]!;
+        const { raw, scanned } = values[i]!;
         const rootBucket = roots[rootOf[i]!]!;
-        list.push(decodeOne(id, raw, pkgName, rootBucket, getDataSource(rootBucket)));
+        list.push(decodeOne(id, raw, scanned, pkgName, rootBucket, getDataSource(rootBucket)));
         bytes += 4 * raw.length + 2 * id.length + 300;
       }
     }
