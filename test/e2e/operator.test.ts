@@ -173,4 +173,40 @@ describe('vigil operator (end to end)', () => {
       `results reused for the Pod/ReplicaSet and web2:\n${reused?.[0]}`,
     );
   });
+
+  test('an image the registry does not have: a FAILED report with the reason and a ScanFailed Event on the workload', async () => {
+    const image = `${env.registry.host}/vigil/does-not-exist:1`;
+    await env.client.create(`/api/v1/namespaces/${NS}/pods`, pod(NS, 'broken', image));
+    const report = await env.waitFor(
+      "broken's FAILED report",
+      async () =>
+        (await reportsNow()).find((r) => r.metadata.name === 'pod-broken-main' && (r as Json).status),
+      120_000,
+    );
+    const status = (report as Json).status;
+    assert.equal(status.phase, 'FAILED');
+    assert.equal(status.failedAttempts, 1);
+    assert.match(status.message, /does-not-exist|not found|MANIFEST_UNKNOWN|unknown/i);
+    assert.deepEqual(summaryOf(report), {
+      criticalCount: 0,
+      highCount: 0,
+      mediumCount: 0,
+      lowCount: 0,
+      unknownCount: 0,
+    });
+    assert.equal(report.report.vulnerabilities.length, 0);
+    const event = await env.waitFor(
+      'a ScanFailed Event on the Pod',
+      async () =>
+        (
+          await env.client.list<KubeObject>(`/api/v1/namespaces/${NS}/events`, {
+            query: { fieldSelector: 'involvedObject.name=broken,reason=ScanFailed' },
+          })
+        ).items[0],
+      30_000,
+    );
+    assert.equal(event.type, 'Warning');
+    assert.equal((event.involvedObject as Json).kind, 'Pod');
+    assert.match(String(event.message), /container main/);
+  });
 });

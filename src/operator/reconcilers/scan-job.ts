@@ -6,8 +6,8 @@
 // up, so nothing is scanned or written twice.
 import { REPORT_ANNOTATIONS, REPORT_LABELS, type VulnerabilityReport } from '../../k8s/crds/index.js';
 import {
+  apiVersionOf,
   type Clock,
-  errorFields,
   KubeApiError,
   type KubeClient,
   type KubeObject,
@@ -18,7 +18,7 @@ import { jobImageKeys, type ScanCoordinator } from '../coordinator.js';
 import type { EventRecorder } from '../events.js';
 import { buildReportData, buildVulnerabilityReport, failedReportData, fitReport } from '../report/index.js';
 import { containerOutcomes, decodeScanOutput, failureReason, jobOutcome } from '../scan-job/index.js';
-import { isWorkloadKind, type WorkloadKind, workloadKey } from '../workload/index.js';
+import { isWorkloadKind, WORKLOAD_TYPES, type WorkloadKind, workloadKey } from '../workload/index.js';
 import { type OperatorCaches, REPORT_OWNER_INDEX, writeReport } from './workload.js';
 
 /** Annotation Trivy Operator puts on scan Jobs: JSON `{container: image}` of the containers in the Job. */
@@ -170,6 +170,12 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
       return undefined;
     }
     const ownerKey = workloadKey(owner.kind, owner.namespace, owner.name);
+    // Objects from a list carry no kind/apiVersion; the Event's involvedObject needs both.
+    const eventTarget = {
+      ...ownerObject,
+      apiVersion: apiVersionOf(WORKLOAD_TYPES[owner.kind]),
+      kind: owner.kind,
+    };
     const existing = caches.reports.byIndex(REPORT_OWNER_INDEX, ownerKey);
     const reportFor = (container: string) =>
       existing.find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === container);
@@ -189,7 +195,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
     const outcomes = pod ? containerOutcomes(pod as Parameters<typeof containerOutcomes>[0]) : undefined;
     const now = clock.now();
     const reportOwner = {
-      apiVersion: ownerObject.apiVersion ?? '',
+      apiVersion: apiVersionOf(WORKLOAD_TYPES[owner.kind]),
       kind: owner.kind,
       name: owner.name,
       namespace: owner.namespace,
@@ -237,7 +243,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
           options.metrics.reportWritten('Succeeded');
           if (previous && statusOf(previous).phase === 'FAILED')
             await options.events.record(
-              ownerObject,
+              eventTarget,
               'Normal',
               'Scanned',
               `container ${container} (${image}) scanned`,
@@ -274,7 +280,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
       await writeReport(client, desired, previous);
       options.metrics.reportWritten('FAILED');
       await options.events.record(
-        ownerObject,
+        eventTarget,
         'Warning',
         'ScanFailed',
         `container ${container} (${image}): ${failure}`,
@@ -292,5 +298,3 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
     return undefined;
   };
 }
-
-export { errorFields };
