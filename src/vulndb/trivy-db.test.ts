@@ -56,17 +56,43 @@ describe('OS advisories', () => {
     assert.equal(advisories.get('CVE-2019-1551')!.advisory.FixedVersion, undefined);
   });
 
-  test('repeated lookups come from the decoded cache as equal, frozen records', async () => {
+  test("a decoded result is the caller's own; the decoded cache serves an immediate repeat as new records", async () => {
     const first = await db.getAdvisories('debian 9', 'openssl');
     const second = await db.getAdvisories('debian 9', 'openssl');
     assert.notEqual(first, second, 'each call gets its own Map');
-    assert.equal(first.get('CVE-2019-1563'), second.get('CVE-2019-1563'), 'records are shared');
-    assert.ok(Object.isFrozen(second.get('CVE-2019-1563')!.advisory.VendorIDs));
-    assert.throws(() => {
-      (second.get('CVE-2019-1563')!.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
-    }, TypeError);
-    second.delete('CVE-2019-1563');
-    assert.ok((await db.getAdvisories('debian 9', 'openssl')).has('CVE-2019-1563'));
+    assert.notEqual(first.get('CVE-2019-1563'), second.get('CVE-2019-1563'), 'records are not shared');
+    assert.deepEqual(first, second);
+    assert.ok(!Object.isFrozen(first.get('CVE-2019-1563')!.advisory));
+    // The caller may change its own records: later lookups are not affected.
+    (first.get('CVE-2019-1563')!.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
+    first.delete('CVE-2019-1551');
+    const third = await db.getAdvisories('debian 9', 'openssl');
+    assert.equal(third.get('CVE-2019-1563')!.advisory.FixedVersion, '1.1.0l-1~deb9u1');
+    assert.ok(third.has('CVE-2019-1551'));
+  });
+
+  test('results the decoded cache admits are shared as frozen records', async () => {
+    const cached = await openTrivyDb(db.path);
+    try {
+      // Looked up often enough to be admitted, then pushed out of the window by other lookups.
+      for (let i = 0; i < 4; i++) await cached.getAdvisories('debian 9', 'openssl');
+      for (let i = 0; i < 40; i++) await cached.getAdvisories('debian 9', `no-such-package-${i}`);
+      const a = await cached.getAdvisories('debian 9', 'openssl');
+      const b = await cached.getAdvisories('debian 9', 'openssl');
+      assert.notEqual(a, b, 'each call gets its own Map');
+      assert.equal(a.get('CVE-2019-1563'), b.get('CVE-2019-1563'), 'records are shared');
+      assert.deepEqual(a, await db.getAdvisories('debian 9', 'openssl'));
+      const record = a.get('CVE-2019-1563')!;
+      assert.ok(Object.isFrozen(record) && Object.isFrozen(record.advisory));
+      assert.ok(Object.isFrozen(record.advisory.VendorIDs));
+      assert.throws(() => {
+        (record.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
+      }, TypeError);
+      a.delete('CVE-2019-1563');
+      assert.ok((await cached.getAdvisories('debian 9', 'openssl')).has('CVE-2019-1563'));
+    } finally {
+      await cached.close();
+    }
   });
 
   test('with the decoded cache off, lookups decode every time and give the same content', async () => {

@@ -21,7 +21,12 @@ export interface StoredValue {
   content: Buffer;
 }
 
-/** Frozen: records are shared between lookups through the decoded-advisory cache. */
+/**
+ * One advisory of a getAdvisories result. A record is either the caller's own (decoded for this call: a
+ * plain object the caller may change) or, when it comes from the decoded cache's main part, shared
+ * between lookups and then frozen, arrays and Custom included; treat records as read-only either way.
+ * DataSource is one frozen object per root bucket, shared by all records.
+ */
 export interface AdvisoryRecord {
   /** Decoded as Trivy's GetAdvisories does: VulnerabilityID filled in, DataSource attached. */
   readonly advisory: Readonly<Advisory>;
@@ -106,7 +111,12 @@ const NAME_CACHE_LIMIT = 4096;
 export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decodedCacheBytes'> = {}): TrivyDb {
   const decodedCacheBytes = Math.max(0, options.decodedCacheBytes ?? DEFAULT_DECODED_CACHE_BYTES);
   // Values are the records in key order; each one's advisory.VulnerabilityID is its key.
-  const decoded = createDecodedCache<readonly AdvisoryRecord[]>(decodedCacheBytes, cloneRecords);
+  // The window part of the cache keeps a result's strings (immutable) and decodes them again when hit;
+  // the main part keeps frozen records, made when a result is admitted (see CachedResult).
+  const decoded = createDecodedCache<CachedResult>(decodedCacheBytes, (result) => ({
+    ...result,
+    records: Object.freeze(result.ids.map((id, i) => decodeCached(result, i, id, true))),
+  }));
 
   function decodeError(what: string, error: unknown): VulnDbError {
     const detail = error instanceof Error ? error.message : String(error);
@@ -248,7 +258,28 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     }
     advisory.VulnerabilityID = id;
     if (source !== undefined) advisory.DataSource = source;
-    return Object.freeze({ advisory: freezeAdvisory(advisory), raw, rootBucket });
+    // Fresh objects for this caller alone: freezing them (a runtime call per object, some 6% of a random
+    // lookup) is left to the records the decoded cache shares.
+    return { advisory, raw, rootBucket };
+  }
+
+  /** Record i of a cached result, decoded again from its strings (it decoded before, so it decodes). */
+  function decodeCached(result: CachedResult, i: number, id: string, freeze: boolean): AdvisoryRecord {
+    const rootBucket = result.rootBuckets[i]!;
+    const record = decodeOne(id, result.raws[i]!, undefined, '', rootBucket, getDataSource(rootBucket));
+    if (!freeze) return record;
+    return Object.freeze({ ...record, advisory: freezeAdvisory(record.advisory as Advisory) });
+  }
+
+  /** A cached result as a Map: the shared frozen records, or fresh ones decoded from the strings. */
+  function fromCache(result: CachedResult): Map<string, AdvisoryRecord> {
+    if (result.records !== undefined) return toMap(result.records);
+    const map = new Map<string, AdvisoryRecord>();
+    for (let i = 0; i < result.ids.length; i++) {
+      const id = result.ids[i]!;
+      map.set(id, decodeCached(result, i, id, false));
+    }
+    return map;
   }
 
   /**
@@ -285,7 +316,7 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
   function getAdvisoriesSync(source: string, pkgName: string): Map<string, AdvisoryRecord> {
     const cacheKey = decodedCacheBytes > 0 ? `${source}\u0000${pkgName}` : '';
     const cached = decodedCacheBytes > 0 ? decoded.get(cacheKey) : undefined;
-    if (cached !== undefined) return toMap(cached);
+    if (cached !== undefined) return fromCache(cached);
     let list: AdvisoryRecord[] = [];
     // Rough footprint of the raw strings, the decoded objects and the map entries.
     let bytes = 64;
@@ -312,8 +343,18 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     // Distinct keys can decode to one string (invalid UTF-8): the Map kept the first position and the
     // last value, as collect() does; the cache must hold the same.
     if (records.size !== list.length) list = [...records.values()];
-    // The cache keeps the (frozen) list, each caller gets a Map of its own.
-    if (decodedCacheBytes > 0) decoded.add(cacheKey, Object.freeze(list), bytes);
+    // The cache keeps the strings; the caller gets the records.
+    if (decodedCacheBytes > 0) {
+      const n = list.length;
+      const result: CachedResult = { ids: new Array(n), raws: new Array(n), rootBuckets: new Array(n) };
+      for (let i = 0; i < n; i++) {
+        const record = list[i]!;
+        result.ids[i] = record.advisory.VulnerabilityID;
+        result.raws[i] = record.raw;
+        result.rootBuckets[i] = record.rootBucket;
+      }
+      decoded.add(cacheKey, result, bytes);
+    }
     return records;
   }
 
@@ -409,26 +450,16 @@ function toMap(list: readonly AdvisoryRecord[]): Map<string, AdvisoryRecord> {
   return map;
 }
 
-/** A copy of a lookup's records for the decoded cache: new objects, the same (immutable) strings. */
-function cloneRecords(list: readonly AdvisoryRecord[]): readonly AdvisoryRecord[] {
-  const out: AdvisoryRecord[] = [];
-  for (const record of list) {
-    const advisory: Advisory = { ...record.advisory };
-    if (advisory.VendorIDs !== undefined) advisory.VendorIDs = [...advisory.VendorIDs];
-    if (advisory.OSes !== undefined) advisory.OSes = [...advisory.OSes];
-    if (advisory.Arches !== undefined) advisory.Arches = [...advisory.Arches];
-    if (advisory.VulnerableVersions !== undefined)
-      advisory.VulnerableVersions = [...advisory.VulnerableVersions];
-    if (advisory.PatchedVersions !== undefined) advisory.PatchedVersions = [...advisory.PatchedVersions];
-    if (advisory.UnaffectedVersions !== undefined) {
-      advisory.UnaffectedVersions = [...advisory.UnaffectedVersions];
-    }
-    // DataSource (one per root bucket) and Custom are frozen already and shared.
-    out.push(
-      Object.freeze({ advisory: freezeAdvisory(advisory), raw: record.raw, rootBucket: record.rootBucket }),
-    );
-  }
-  return Object.freeze(out);
+/**
+ * A getAdvisories result in the decoded cache: per record, in order, the ID, the stored JSON and the root
+ * bucket (strings, which nothing can change); once admitted to the main part, also the decoded records,
+ * frozen because every hit shares them.
+ */
+interface CachedResult {
+  readonly ids: string[];
+  readonly raws: string[];
+  readonly rootBuckets: string[];
+  readonly records?: readonly AdvisoryRecord[];
 }
 
 type Utf8Sliceable = { utf8Slice(start: number, end: number): string };
