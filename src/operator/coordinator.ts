@@ -8,13 +8,13 @@ import type { Clock, KubeObject, Logger } from '../k8s/index.js';
 /** Job annotation (Vigil's): JSON `{container: imageKey}` of the containers the Job scans. */
 export const JOB_IMAGE_KEYS_ANNOTATION = 'vigil.aquasecurity.github.io/image-keys';
 
-export interface ScanCoordinatorOptions {
+export interface ScanCoordinatorOptions<J extends KubeObject = KubeObject> {
   /** scanJobsConcurrentLimit: active scan Jobs allowed at once. */
   limit: number;
   /** The scan Jobs the informer holds now (operator namespace, managed-by label). */
-  jobs: () => readonly KubeObject[];
+  jobs: () => readonly J[];
   /** True while a Job has no Complete/Failed condition (scan-job's jobOutcome(job) === 'active'). */
-  isActive: (job: KubeObject) => boolean;
+  isActive: (job: J) => boolean;
   clock: Clock;
   logger: Logger;
   /** How long a created Job may stay unseen by the informer before it stops counting; default 2 min. */
@@ -55,7 +55,9 @@ export function jobImageKeys(job: KubeObject): string[] {
   return [];
 }
 
-export function createScanCoordinator(options: ScanCoordinatorOptions): ScanCoordinator {
+export function createScanCoordinator<J extends KubeObject>(
+  options: ScanCoordinatorOptions<J>,
+): ScanCoordinator {
   const unseenGraceMs = options.unseenGraceMs ?? 120_000;
   // Jobs created by this process, until the informer shows them (or the grace passes).
   const pending = new Map<string, { imageKeys: readonly string[]; at: number }>();

@@ -28,6 +28,7 @@ import {
   type KubeClient,
   type KubeObject,
   type Logger,
+  type Reconciler,
   type ResourceType,
   splitKey,
   systemClock,
@@ -55,7 +56,7 @@ import {
   reportOwnerKey,
   type WorkloadSettings,
 } from './reconcilers/workload.js';
-import { jobOutcome, type ScanJobConfig } from './scan-job/index.js';
+import { type Job, jobOutcome, type ScanJobConfig } from './scan-job/index.js';
 import {
   DEPLOYMENT_TYPE,
   ownerForPod,
@@ -238,7 +239,7 @@ export function createOperator(options: OperatorOptions): Operator {
   const caches: OperatorCaches = {
     workloads,
     deployments: scopedInformer<KubeObject>(DEPLOYMENT_TYPE, scope, common),
-    scanJobs: createInformer<KubeObject>({
+    scanJobs: createInformer<Job>({
       ...common,
       path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
       labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
@@ -258,12 +259,14 @@ export function createOperator(options: OperatorOptions): Operator {
     path: `/api/v1/namespaces/${encodeURIComponent(operatorNamespace)}/secrets`,
     labelSelector: MANAGED_BY_SELECTOR,
   });
-  const informers: Array<[string, Informer<KubeObject>]> = [
-    ...WORKLOAD_KINDS.map((k) => [k, workloads[k]] as [string, Informer<KubeObject>]),
+  // Only the lifecycle is used here, which does not depend on the object type.
+  type Lifecycle = Pick<Informer<KubeObject>, 'start' | 'stop' | 'hasSynced' | 'waitForSync'>;
+  const informers: Array<[string, Lifecycle]> = [
+    ...WORKLOAD_KINDS.map((k): [string, Lifecycle] => [k, workloads[k]]),
     ['Deployment', caches.deployments],
     ['scan Job', caches.scanJobs],
-    ['VulnerabilityReport', caches.reports as unknown as Informer<KubeObject>],
-    ['VulnerabilityScanner', caches.scanners as unknown as Informer<KubeObject>],
+    ['VulnerabilityReport', caches.reports],
+    ['VulnerabilityScanner', caches.scanners],
     ['Namespace', caches.namespaces],
     ['scan Secret', secrets],
   ];
@@ -271,7 +274,7 @@ export function createOperator(options: OperatorOptions): Operator {
   const coordinator = createScanCoordinator({
     limit: env.scanJobsConcurrentLimit,
     jobs: () => caches.scanJobs.list(),
-    isActive: (job) => jobOutcome(job as Parameters<typeof jobOutcome>[0]) === 'active',
+    isActive: (job) => jobOutcome(job) === 'active',
     clock,
     logger,
   });
@@ -308,10 +311,10 @@ export function createOperator(options: OperatorOptions): Operator {
   }
 
   function buildControllers(): Controllers {
-    const ctl = (name: string, reconcile: (key: string) => Promise<unknown>, workers = 1) =>
+    const ctl = (name: string, reconcile: Reconciler<string>, workers = 1) =>
       createController<string>({
         name,
-        reconcile: reconcile as never,
+        reconcile,
         workers,
         clock,
         logger,

@@ -17,7 +17,13 @@ import {
 import { jobImageKeys, type ScanCoordinator } from '../coordinator.js';
 import type { EventRecorder } from '../events.js';
 import { buildReportData, buildVulnerabilityReport, failedReportData, fitReport } from '../report/index.js';
-import { containerOutcomes, decodeScanOutput, failureReason, jobOutcome } from '../scan-job/index.js';
+import {
+  containerOutcomes,
+  decodeScanOutput,
+  failureReason,
+  jobOutcome,
+  type Pod,
+} from '../scan-job/index.js';
 import { isWorkloadKind, WORKLOAD_TYPES, type WorkloadKind, workloadKey } from '../workload/index.js';
 import { type OperatorCaches, REPORT_OWNER_INDEX, writeReport } from './workload.js';
 
@@ -113,11 +119,11 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
   const { client, clock, logger, caches, coordinator, settings } = options;
   const ns = encodeURIComponent(settings.operatorNamespace);
 
-  async function findPod(job: KubeObject): Promise<KubeObject | undefined> {
+  async function findPod(job: KubeObject): Promise<Pod | undefined> {
     const uid = job.metadata?.uid;
     if (!uid) return undefined;
     for (const label of ['batch.kubernetes.io/controller-uid', 'controller-uid']) {
-      const pods = await client.list<KubeObject>(`/api/v1/namespaces/${ns}/pods`, {
+      const pods = await client.list<Pod>(`/api/v1/namespaces/${ns}/pods`, {
         query: { labelSelector: `${label}=${uid}` },
       });
       if (pods.items.length > 0) {
@@ -152,13 +158,13 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
       for (const key of coordinator.finished(name)) options.enqueueWorkload(key);
       return undefined;
     }
-    const outcome = jobOutcome(job as Parameters<typeof jobOutcome>[0]);
+    const outcome = jobOutcome(job);
     if (outcome === 'active') return undefined;
     const owner = jobOwner(job);
     const ownerObject = owner
       ? caches.workloads[owner.kind].get(`${owner.namespace}/${owner.name}`)
       : undefined;
-    const jobStatus = (job.status ?? {}) as { startTime?: string; completionTime?: string };
+    const jobStatus = job.status ?? {};
     const jobCreated = Date.parse(job.metadata?.creationTimestamp ?? '') || 0;
     const images = parseJsonMap(job.metadata?.annotations?.[CONTAINER_IMAGES_ANNOTATION]);
     const imageKeys = parseJsonMap(job.metadata?.annotations?.['vigil.aquasecurity.github.io/image-keys']);
@@ -192,7 +198,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
     }
 
     const pod = await findPod(job);
-    const outcomes = pod ? containerOutcomes(pod as Parameters<typeof containerOutcomes>[0]) : undefined;
+    const outcomes = pod ? containerOutcomes(pod) : undefined;
     const now = clock.now();
     const reportOwner = {
       apiVersion: apiVersionOf(WORKLOAD_TYPES[owner.kind]),
@@ -237,7 +243,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
               ...common,
               data,
               status: { phase: 'Succeeded', lastScanTime: rfc3339(now) },
-            } as Parameters<typeof buildVulnerabilityReport>[0]),
+            }),
           ) as VulnerabilityReport;
           await writeReport(client, desired, previous);
           options.metrics.reportWritten('Succeeded');
@@ -255,12 +261,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
           failure = `cannot read the scan result: ${error instanceof Error ? error.message : String(error)}`;
         }
       }
-      failure ??= pod
-        ? failureReason(
-            job as Parameters<typeof failureReason>[0],
-            pod as Parameters<typeof failureReason>[1],
-          )
-        : failureReason(job as Parameters<typeof failureReason>[0]);
+      failure ??= pod ? failureReason(job, pod) : failureReason(job);
       failures++;
       const desired = buildVulnerabilityReport({
         ...common,
@@ -268,7 +269,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
           image,
           now: new Date(now),
           scannerVersion: settings.scannerVersion,
-        } as never),
+        }),
         status: {
           phase: 'FAILED',
           reason: 'ScanFailed',
@@ -276,7 +277,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
           lastScanTime: rfc3339(now),
           failedAttempts: 1,
         },
-      } as Parameters<typeof buildVulnerabilityReport>[0]) as VulnerabilityReport;
+      });
       await writeReport(client, desired, previous);
       options.metrics.reportWritten('FAILED');
       await options.events.record(

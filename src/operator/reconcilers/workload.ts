@@ -33,14 +33,17 @@ import {
 import {
   buildScanJob,
   credentialsForImage,
+  type Job,
   ownerReferenceToJob,
   parseDockerConfigSecret,
   pullSecretNames,
   type ScanJobConfig,
+  type Secret,
 } from '../scan-job/index.js';
 import {
   imageIDsFromPods,
   type Pod,
+  type PodSpec,
   parseWorkloadKey,
   podTemplateOf,
   resolveScanOwner,
@@ -55,12 +58,15 @@ import {
 } from '../workload/index.js';
 import { latestRoundStart } from './schedule.js';
 
+/** What the pull-secret lookup reads of a ServiceAccount. */
+type ServiceAccount = KubeObject & { imagePullSecrets?: Array<{ name?: string }> };
+
 /** The informer caches both reconcilers read. Workload informers exist for every kind (owner lookups need them). */
 export interface OperatorCaches {
   workloads: Readonly<Record<WorkloadKind, Informer<KubeObject>>>;
   deployments: Informer<KubeObject>;
   /** Scan Jobs in the operator namespace (managed-by label). */
-  scanJobs: Informer<KubeObject>;
+  scanJobs: Informer<Job>;
   /** Indexed by REPORT_OWNER_INDEX and REPORT_IMAGE_INDEX. */
   reports: Informer<VulnerabilityReport>;
   scanners: Informer<VulnerabilityScanner>;
@@ -113,7 +119,7 @@ export function cacheLookup(caches: OperatorCaches): WorkloadLookup {
         return controlledBy(caches.workloads.ReplicaSet, workload).flatMap((rs) => controlledBy(pods, rs));
       return controlledBy(pods, workload);
     },
-  } as WorkloadLookup;
+  };
 }
 
 /** Writes a report: create, or merge into the existing one (README decision 3 / §1.2 semantics); 409 → retry. */
@@ -252,11 +258,11 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
   }
 
   /** Registry credentials per container, read live (Secrets and ServiceAccounts are not cached; §3.5). */
-  async function credentials(owner: WorkloadRef, podSpec: Record<string, unknown>, targets: ScanTarget[]) {
+  async function credentials(owner: WorkloadRef, podSpec: PodSpec, targets: ScanTarget[]) {
     const namespace = owner.namespace;
     const saName = (podSpec.serviceAccountName as string | undefined) || 'default';
     const serviceAccount = await client
-      .find<KubeObject>(
+      .find<ServiceAccount>(
         `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(saName)}`,
       )
       .catch(() => undefined);
@@ -267,10 +273,10 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       privateRegistryScanSecretsNames: settings.privateRegistryScanSecretsNames,
       accessGlobalSecretsAndServiceAccount: settings.accessGlobalSecretsAndServiceAccount,
       operatorNamespace: settings.operatorNamespace,
-    } as Parameters<typeof pullSecretNames>[0]);
+    });
     const auths: ReturnType<typeof parseDockerConfigSecret>[] = [];
     for (const ref of names as Array<{ namespace: string; name: string }>) {
-      const secret = await client.find<KubeObject>(
+      const secret = await client.find<Secret>(
         `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`,
       );
       if (!secret) {
@@ -281,7 +287,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
         continue;
       }
       try {
-        auths.push(parseDockerConfigSecret(secret as Parameters<typeof parseDockerConfigSecret>[0]));
+        auths.push(parseDockerConfigSecret(secret));
       } catch (error) {
         logger.warn('image pull secret unreadable; scanning without it', {
           namespace: ref.namespace,
@@ -320,7 +326,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       if (!settings.vulnerabilityScannerEnabled) {
         // Only scheduled rounds scan: with no round (or a report made after the last one), leave it as it is.
         const scannedAt = Date.parse(
-          report?.report?.updateTimestamp ?? statusOf(report ?? ({} as never)).lastScanTime ?? '',
+          report?.report?.updateTimestamp ?? (report ? statusOf(report).lastScanTime : undefined) ?? '',
         );
         if (!notBefore || (report && scannedAt >= notBefore.getTime() && statusOf(report).phase !== 'FAILED'))
           return { target, state: 'current' };
@@ -383,7 +389,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       ...(settings.reportTTL ? { ttl: settings.reportTTL } : {}),
       resourceLabels: [...settings.resourceLabels],
       additionalLabels: { ...settings.additionalLabels },
-    } as Parameters<typeof buildVulnerabilityReport>[0]) as VulnerabilityReport;
+    });
     await writeReport(client, desired, own);
     options.metrics.resultReused();
     options.metrics.reportWritten('Succeeded');
@@ -398,7 +404,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
   async function submit(
     owner: WorkloadRef,
     hash: string,
-    podSpec: Record<string, unknown>,
+    podSpec: PodSpec,
     candidates: ScanTarget[],
     ownerKey: string,
   ) {
@@ -418,8 +424,8 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       config: options.scanJobConfig,
       ...(creds.size > 0 ? { credentials: creds } : {}),
       workloadPodSpec: podSpec,
-    } as Parameters<typeof buildScanJob>[0]);
-    const job = built.job as KubeObject;
+    });
+    const job = built.job;
     const jobName = job.metadata?.name ?? '';
     const imageKeys = Object.fromEntries(targets.map((t) => [t.container, t.imageKey]));
     job.metadata = {
@@ -434,7 +440,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     const jobsPath = `/apis/batch/v1/namespaces/${encodeURIComponent(settings.operatorNamespace)}/jobs`;
     const secretsPath = `/api/v1/namespaces/${encodeURIComponent(settings.operatorNamespace)}/secrets`;
     try {
-      const secret = built.secret as KubeObject | undefined;
+      const secret = built.secret;
       if (secret) {
         await client.create(secretsPath, secret).catch(async (error: unknown) => {
           if (!(error instanceof KubeApiError && error.status === 409)) throw error;
@@ -442,9 +448,9 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
           await client.replace(`${secretsPath}/${encodeURIComponent(secret.metadata?.name ?? '')}`, secret);
         });
       }
-      let created: KubeObject;
+      let created: Job;
       try {
-        created = await client.create<KubeObject>(jobsPath, job);
+        created = await client.create<Job>(jobsPath, job);
       } catch (error) {
         if (error instanceof KubeApiError && error.status === 409) {
           // Already submitted (README decision 5): the scan-job reconciler will finish it.
@@ -458,7 +464,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
           `${secretsPath}/${encodeURIComponent(secret.metadata?.name ?? '')}`,
           {
             metadata: {
-              ownerReferences: [ownerReferenceToJob(created as Parameters<typeof ownerReferenceToJob>[0])],
+              ownerReferences: [ownerReferenceToJob(created)],
             },
           },
           MERGE_PATCH,
@@ -492,9 +498,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     }
     const resolved = resolveScanOwner(object, kind, lookup, {
       scanOnlyCurrentRevisions: settings.scanOnlyCurrentRevisions,
-    } as Parameters<typeof resolveScanOwner>[3]) as
-      | { owner: WorkloadRef }
-      | { skip: string; staleRevision?: boolean };
+    });
     if ('skip' in resolved) {
       if (resolved.staleRevision) await expireReports(kind, namespace, name);
       logger.debug('workload not scanned', { workload: key, reason: resolved.skip });
@@ -526,7 +530,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     if (plans.some((p) => p.state === 'digest-pending'))
       requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, 5_000);
     if (toScan.length > 0) {
-      const submitted = await submit(owner, hash, template.spec as Record<string, unknown>, toScan, ownerKey);
+      const submitted = await submit(owner, hash, template.spec, toScan, ownerKey);
       if (!submitted)
         requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, settings.retryDelayMs);
     }

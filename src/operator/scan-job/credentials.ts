@@ -126,8 +126,8 @@ export interface SecretRef {
 }
 
 export interface PullSecretNamesInput {
-  /** The workload's pod spec (its imagePullSecrets). */
-  podSpec: Pick<PodSpec, 'imagePullSecrets' | 'serviceAccountName'>;
+  /** The workload's pod spec (its imagePullSecrets); entries without a name are ignored, as the kubelet does. */
+  podSpec: { imagePullSecrets?: Array<{ name?: string }>; serviceAccountName?: string };
   /** The workload's ServiceAccount (podSpec.serviceAccountName, else "default"), when it exists. */
   serviceAccount?: { imagePullSecrets?: Array<{ name?: string }> } | undefined;
   /** The workload's namespace. */

@@ -61,6 +61,12 @@ export interface ScanJobTarget {
   image: string;
 }
 
+/** The part of the workload's pod spec the builder reads (any pod spec type carries it). */
+export interface WorkloadPodSpec {
+  nodeSelector?: Record<string, string>;
+  [key: string]: unknown;
+}
+
 export interface ScanJobInput {
   owner: ScanJobOwner;
   /** The workload's pod-template hash (label `resource-spec-hash`). */
@@ -73,7 +79,7 @@ export interface ScanJobInput {
    * The workload's pod spec. Used for the platform: a `kubernetes.io/arch` node selector makes the scan pull
    * that platform's image (`--platform linux/<arch>`), as the workload's nodes do.
    */
-  workloadPodSpec?: PodSpec;
+  workloadPodSpec?: WorkloadPodSpec;
 }
 
 export interface ScanJobObjects {
@@ -421,7 +427,7 @@ export function mirroredImage(image: string, mirrors: Record<string, string>): s
   return best ? `${best[1]}${full.slice(best[0].length)}` : image;
 }
 
-function platformOf(spec: PodSpec | undefined): string | undefined {
+function platformOf(spec: WorkloadPodSpec | undefined): string | undefined {
   const arch = spec?.nodeSelector?.['kubernetes.io/arch'];
   if (!arch || !/^[a-z0-9_]+$/.test(arch)) return undefined;
   const os = spec?.nodeSelector?.['kubernetes.io/os'] ?? 'linux';

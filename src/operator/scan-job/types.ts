@@ -82,6 +82,9 @@ export interface ObjectMeta {
   name: string;
   namespace?: string;
   uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
@@ -117,6 +120,8 @@ export interface Job extends KubeObject {
     active?: number;
     succeeded?: number;
     failed?: number;
+    startTime?: string;
+    completionTime?: string;
     [key: string]: unknown;
   };
 }
