@@ -56,19 +56,30 @@ describe('OS advisories', () => {
     assert.equal(advisories.get('CVE-2019-1551')!.advisory.FixedVersion, undefined);
   });
 
-  test("a decoded result is the caller's own; the decoded cache serves an immediate repeat as new records", async () => {
-    const first = await db.getAdvisories('debian 9', 'openssl');
-    const second = await db.getAdvisories('debian 9', 'openssl');
-    assert.notEqual(first, second, 'each call gets its own Map');
-    assert.notEqual(first.get('CVE-2019-1563'), second.get('CVE-2019-1563'), 'records are not shared');
-    assert.deepEqual(first, second);
-    assert.ok(!Object.isFrozen(first.get('CVE-2019-1563')!.advisory));
-    // The caller may change its own records: later lookups are not affected.
-    (first.get('CVE-2019-1563')!.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
-    first.delete('CVE-2019-1551');
-    const third = await db.getAdvisories('debian 9', 'openssl');
-    assert.equal(third.get('CVE-2019-1563')!.advisory.FixedVersion, '1.1.0l-1~deb9u1');
-    assert.ok(third.has('CVE-2019-1551'));
+  test("a decoded result is the caller's own; a repeat comes from the decoded cache as frozen records", async () => {
+    // A database of its own: the test before this one has looked the package up already.
+    const fresh = await openTrivyDb(db.path);
+    try {
+      const first = await fresh.getAdvisories('debian 9', 'openssl');
+      assert.ok(!Object.isFrozen(first.get('CVE-2019-1563')!.advisory));
+      // The caller may change its own records: later lookups are not affected.
+      (first.get('CVE-2019-1563')!.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
+      first.delete('CVE-2019-1551');
+      const second = await fresh.getAdvisories('debian 9', 'openssl');
+      const third = await fresh.getAdvisories('debian 9', 'openssl');
+      assert.notEqual(second, third, 'each call gets its own Map');
+      assert.equal(second.get('CVE-2019-1563'), third.get('CVE-2019-1563'), 'cached records are shared');
+      assert.equal(second.get('CVE-2019-1563')!.advisory.FixedVersion, '1.1.0l-1~deb9u1');
+      assert.ok(second.has('CVE-2019-1551'));
+      const shared = second.get('CVE-2019-1563')!;
+      assert.ok(Object.isFrozen(shared) && Object.isFrozen(shared.advisory));
+      assert.ok(Object.isFrozen(shared.advisory.VendorIDs));
+      assert.throws(() => {
+        (shared.advisory as { FixedVersion?: string }).FixedVersion = 'changed';
+      }, TypeError);
+    } finally {
+      await fresh.close();
+    }
   });
 
   test('results the decoded cache admits are shared as frozen records', async () => {
