@@ -52,8 +52,11 @@ export interface OperatorEnv {
   kubectl(...args: string[]): Promise<string>;
   /** Pushes an image made of layers (default: the Debian layer) and returns it. */
   pushImage(repository: string, tag: string, layers?: Layer[]): Promise<PushedImage>;
-  /** Starts `vigil operator` with the harness env plus `env`; resolves once it is ready (/readyz 200). */
-  startOperator(env?: Record<string, string>): Promise<SupervisedProcess>;
+  /**
+   * Starts `vigil operator` with the harness env plus `env`; resolves once it is ready (/readyz 200).
+   * `options.kubeconfig`: run it with that kubeconfig instead of the admin one (e.g. a ServiceAccount token).
+   */
+  startOperator(env?: Record<string, string>, options?: { kubeconfig?: string }): Promise<SupervisedProcess>;
   /** SIGTERM, bounded wait; resolves to the exit code. */
   stopOperator(): Promise<number | undefined>;
   /** The operator process's log (JSON lines) so far. */
@@ -226,7 +229,7 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
       server = undefined;
       if (running) await running.stop(5_000);
     },
-    async startOperator(extra = {}) {
+    async startOperator(extra = {}, options = {}) {
       if (operator) throw new Error('the operator is running already: stopOperator() first');
       starts++;
       metricsPort = await freePort();
@@ -235,7 +238,13 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
       operator = supervisor.spawn(
         `vigil-operator-${starts}`,
         process.execPath,
-        ['--enable-source-maps', vigilCli(), 'operator', '--kubeconfig', c.controlPlane.kubeconfigPath],
+        [
+          '--enable-source-maps',
+          vigilCli(),
+          'operator',
+          '--kubeconfig',
+          options.kubeconfig ?? c.controlPlane.kubeconfigPath,
+        ],
         {
           logFile: operatorLogFile,
           env: {
