@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set-up, then `vigil demo` (pass --once to exit after everything is up and checked).
+# The main job: set-up, then `vigil demo` (server, operator and sample workloads on the local cluster; pass
+# --once to exit after the VulnerabilityReports are printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
