@@ -84,6 +84,69 @@ describe('scan coordinator', () => {
     );
   });
 
+  test('a freed slot wakes deferred workloads, oldest first, as many as slots are free', async () => {
+    const clock = createFakeClock();
+    let jobs: KubeObject[] = [job('a', { c: 'reg/a:1' }), job('b', { c: 'reg/b:1' })];
+    const coordinator = createScanCoordinator({
+      limit: 2,
+      jobs: () => jobs,
+      isActive,
+      clock,
+      logger: silentLogger,
+    });
+    assert.equal(coordinator.reserve('w1', ['reg/1:1'], 'Pod/ns/w1'), false);
+    await clock.advance(10);
+    assert.equal(coordinator.reserve('w2', ['reg/2:1'], 'Pod/ns/w2'), false);
+    await clock.advance(10);
+    assert.equal(coordinator.reserve('w3', ['reg/3:1'], 'Pod/ns/w3'), false);
+    await clock.advance(10);
+    assert.equal(
+      coordinator.reserve('w1', ['reg/1:1'], 'Pod/ns/w1'),
+      false,
+      'refused again: keeps its place',
+    );
+    assert.deepEqual(coordinator.deferred(), ['Pod/ns/w1', 'Pod/ns/w2', 'Pod/ns/w3']);
+    coordinator.wait('reg/a:1', 'Pod/ns/x');
+
+    // Job a finishes: one slot, so the waiter on its image and the oldest deferred workload are woken.
+    jobs = [job('a', { c: 'reg/a:1' }, true), job('b', { c: 'reg/b:1' })];
+    assert.deepEqual(coordinator.finished('a', ['reg/a:1']).sort(), ['Pod/ns/w1', 'Pod/ns/x']);
+    assert.deepEqual(coordinator.deferred(), ['Pod/ns/w2', 'Pod/ns/w3']);
+
+    // Before w1 runs, another workload takes the slot; w1 is refused again and goes back to the front.
+    assert.equal(coordinator.reserve('new', ['reg/n:1'], 'Pod/ns/new'), true);
+    await clock.advance(10);
+    assert.equal(coordinator.reserve('w1', ['reg/1:1'], 'Pod/ns/w1'), false);
+    assert.deepEqual(coordinator.deferred(), ['Pod/ns/w1', 'Pod/ns/w2', 'Pod/ns/w3']);
+
+    // Both b and new end: two free slots wake the two oldest; a success takes a workload out of the line.
+    jobs = [job('b', { c: 'reg/b:1' }, true), job('new', { c: 'reg/n:1' }, true)];
+    assert.deepEqual(coordinator.finished('b', ['reg/b:1']), ['Pod/ns/w1', 'Pod/ns/w2']);
+    assert.equal(coordinator.reserve('w2', ['reg/2:1'], 'Pod/ns/w2'), true);
+    assert.deepEqual(coordinator.deferred(), ['Pod/ns/w3']);
+    assert.equal(coordinator.reserve('w3', ['reg/3:1'], 'Pod/ns/w3'), true, 'slot 2 of 2');
+    assert.deepEqual(coordinator.deferred(), []);
+  });
+
+  test('no free slot, nothing deferred is woken; a Job ending with no deferred workloads wakes only waiters', () => {
+    const clock = createFakeClock();
+    let jobs: KubeObject[] = [job('a', { c: 'reg/a:1' }), job('b', { c: 'reg/b:1' })];
+    const coordinator = createScanCoordinator({
+      limit: 1,
+      jobs: () => jobs,
+      isActive,
+      clock,
+      logger: silentLogger,
+    });
+    assert.equal(coordinator.reserve('w1', ['reg/1:1'], 'Pod/ns/w1'), false);
+    jobs = [job('a', { c: 'reg/a:1' }, true), job('b', { c: 'reg/b:1' })];
+    assert.deepEqual(coordinator.finished('a', ['reg/a:1']), [], 'b still holds the only slot');
+    assert.deepEqual(coordinator.deferred(), ['Pod/ns/w1']);
+    jobs = [job('b', { c: 'reg/b:1' }, true)];
+    assert.deepEqual(coordinator.finished('b', ['reg/b:1']), ['Pod/ns/w1']);
+    assert.deepEqual(coordinator.finished('b'), [], 'woken once');
+  });
+
   test('jobImageKeys tolerates a missing or malformed annotation', () => {
     assert.deepEqual(jobImageKeys({ metadata: { name: 'x' } }), []);
     assert.deepEqual(

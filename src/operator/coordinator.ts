@@ -27,14 +27,21 @@ export interface ScanCoordinator {
   /**
    * Takes a slot for a Job about to be created. False when `limit` Jobs are active already (the caller
    * requeues after scanJobsRetryDelay). Reserving a name that is already active succeeds without a new slot.
+   * With `workloadKey`, a refusal also puts the workload in the deferred line (keeping its place if it is
+   * there already), and a success takes it out.
    */
-  reserve(jobName: string, imageKeys: readonly string[]): boolean;
+  reserve(jobName: string, imageKeys: readonly string[], workloadKey?: string): boolean;
   /** The Job could not be created after reserve(): give its slot back. */
   release(jobName: string): void;
   /** workloadKey is waiting for the Job scanning imageKey; it is returned by finished() of that Job. */
   wait(imageKey: string, workloadKey: string): void;
-  /** A Job ended (finished, deleted or gone): the workload keys waiting on its images, to be enqueued. */
+  /**
+   * A Job ended (finished, deleted or gone): the workload keys to enqueue — those waiting on its images, and
+   * as many deferred workloads as there are free slots now, oldest deferral first.
+   */
   finished(jobName: string, imageKeys?: readonly string[]): string[];
+  /** Workloads refused a slot and not yet woken, oldest first. */
+  deferred(): string[];
   /** Active Jobs: informer Jobs without a finished condition plus created ones not seen yet. */
   activeCount(): number;
 }
@@ -62,6 +69,31 @@ export function createScanCoordinator<J extends KubeObject>(
   // Jobs created by this process, until the informer shows them (or the grace passes).
   const pending = new Map<string, { imageKeys: readonly string[]; at: number }>();
   const waiters = new Map<string, Set<string>>();
+  // Workloads refused a slot → when they were first refused. A Map keeps insertion order, but a woken
+  // workload that is refused again (another took the slot first) must keep its old place, hence the times.
+  const deferredSince = new Map<string, number>();
+  // Woken and not heard of since: their original time, in case they are refused again (another workload took
+  // the slot first). Kept for unseenGraceMs, so workloads that never come back (deleted) are forgotten.
+  const woken = new Map<string, { since: number; at: number }>();
+
+  function defer(workloadKey: string): void {
+    if (deferredSince.has(workloadKey)) return;
+    deferredSince.set(workloadKey, woken.get(workloadKey)?.since ?? options.clock.now());
+    woken.delete(workloadKey);
+  }
+
+  /** Takes the `count` oldest deferred workloads out of the line. */
+  function wake(count: number): string[] {
+    const now = options.clock.now();
+    for (const [key, entry] of woken) if (now - entry.at > unseenGraceMs) woken.delete(key);
+    if (count <= 0 || deferredSince.size === 0) return [];
+    const chosen = [...deferredSince].sort(([, a], [, b]) => a - b).slice(0, count);
+    for (const [key, since] of chosen) {
+      deferredSince.delete(key);
+      woken.set(key, { since, at: now });
+    }
+    return chosen.map(([key]) => key);
+  }
 
   function snapshot(): { active: Map<string, readonly string[]> } {
     const active = new Map<string, readonly string[]>();
@@ -84,11 +116,19 @@ export function createScanCoordinator<J extends KubeObject>(
       for (const [name, keys] of snapshot().active) if (keys.includes(imageKey)) return name;
       return undefined;
     },
-    reserve(jobName, imageKeys) {
+    reserve(jobName, imageKeys, workloadKey) {
       const { active } = snapshot();
-      if (active.has(jobName)) return true;
-      if (active.size >= options.limit) return false;
-      pending.set(jobName, { imageKeys: [...imageKeys], at: options.clock.now() });
+      if (!active.has(jobName)) {
+        if (active.size >= options.limit) {
+          if (workloadKey !== undefined) defer(workloadKey);
+          return false;
+        }
+        pending.set(jobName, { imageKeys: [...imageKeys], at: options.clock.now() });
+      }
+      if (workloadKey !== undefined) {
+        deferredSince.delete(workloadKey);
+        woken.delete(workloadKey);
+      }
       return true;
     },
     release(jobName) {
@@ -106,9 +146,22 @@ export function createScanCoordinator<J extends KubeObject>(
         for (const key of waiters.get(imageKey) ?? []) keys.add(key);
         waiters.delete(imageKey);
       }
+      const waiting = keys.size;
+      // A slot is free now: the deferred workloads need not sit out scanJobsRetryDelay (their requeue stays
+      // as the fallback, e.g. for a slot freed by a Job this process never saw end).
+      const free = options.limit - snapshot().active.size;
+      const deferred = wake(free);
+      for (const key of deferred) keys.add(key);
       if (keys.size > 0)
-        options.logger.debug('scan job ended: waking waiters', { job: jobName, count: keys.size });
+        options.logger.debug('scan job ended: waking workloads', {
+          job: jobName,
+          waiting,
+          deferred: deferred.length,
+        });
       return [...keys];
+    },
+    deferred() {
+      return [...deferredSince].sort(([, a], [, b]) => a - b).map(([key]) => key);
     },
     activeCount() {
       return snapshot().active.size;

@@ -211,8 +211,15 @@ export const DIGEST_WAIT_MS = 60_000;
  * True while the digest of a tag-only target may still arrive: a pod of the workload, younger than
  * DIGEST_WAIT_MS, has not started the container yet (no status, or ContainerCreating / PodInitializing). A pull
  * that fails (ErrImagePull, ImagePullBackOff) does not wait: the scan then says why, visibly.
+ * A DaemonSet or Job younger than DIGEST_WAIT_MS with no pods yet waits too: its controller creates them
+ * within moments (unlike a CronJob's, which come on its schedule), and scanning by tag meanwhile would scan
+ * an image a second time that another workload has (or is) scanning by digest.
  */
-function digestPending(pods: readonly Pod[], container: string, now: number): boolean {
+function digestPending(owner: WorkloadRef, pods: readonly Pod[], container: string, now: number): boolean {
+  if (pods.length === 0 && (owner.kind === 'DaemonSet' || owner.kind === 'Job')) {
+    const created = Date.parse(owner.object.metadata?.creationTimestamp ?? '') || 0;
+    return now - created <= DIGEST_WAIT_MS && !owner.object.metadata?.deletionTimestamp;
+  }
   return pods.some((pod) => {
     const created = Date.parse(pod.metadata?.creationTimestamp ?? '') || 0;
     if (now - created > DIGEST_WAIT_MS || pod.metadata?.deletionTimestamp) return false;
@@ -350,7 +357,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       }
       // Sharing needs the digest (README decision 2): a tag-only key of a pod about to start would miss the
       // digest-keyed result another workload has, and scan again.
-      if (!target.imageKey.includes('@sha256:') && digestPending(pods, target.container, now))
+      if (!target.imageKey.includes('@sha256:') && digestPending(owner, pods, target.container, now))
         return { target, state: 'digest-pending' };
       const jobName = coordinator.jobForImage(target.imageKey);
       if (jobName) {
@@ -432,7 +439,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       ...job.metadata,
       annotations: { ...job.metadata?.annotations, [JOB_IMAGE_KEYS_ANNOTATION]: JSON.stringify(imageKeys) },
     };
-    if (!coordinator.reserve(jobName, Object.values(imageKeys))) {
+    if (!coordinator.reserve(jobName, Object.values(imageKeys), ownerKey)) {
       options.metrics.scanDeferred();
       logger.debug('scan deferred: concurrent scan job limit reached', { job: jobName });
       return false;
