@@ -90,6 +90,11 @@ export interface Operator {
   /** true once every cache has synced, else why not (for /readyz). */
   ready(): true | string;
   isLeader(): boolean;
+  /**
+   * Informer event handlers registered now. Constant across leadership terms (each term removes the handlers
+   * its controllers added); 0 after stop(). For tests and debugging.
+   */
+  eventHandlerCount(): number;
 }
 
 const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=trivy-operator';
@@ -209,6 +214,32 @@ function scopedInformer<T extends KubeObject>(
   };
 }
 
+/** An informer whose addEventHandler counts the handlers that are registered (not yet unregistered). */
+function countHandlers<T extends KubeObject>(informer: Informer<T>, counter: { live: number }): Informer<T> {
+  return {
+    start: () => informer.start(),
+    stop: () => informer.stop(),
+    hasSynced: () => informer.hasSynced(),
+    waitForSync: (ms) => informer.waitForSync(ms),
+    addEventHandler(handler) {
+      const off = informer.addEventHandler(handler);
+      counter.live++;
+      let registered = true;
+      return () => {
+        if (!registered) return;
+        registered = false;
+        counter.live--;
+        off();
+      };
+    },
+    get: (key) => informer.get(key),
+    list: (ns) => informer.list(ns),
+    keys: () => informer.keys(),
+    byIndex: (index, value) => informer.byIndex(index, value),
+    lastResourceVersion: () => informer.lastResourceVersion(),
+  };
+}
+
 interface Controllers {
   workload: Controller<string>;
   scanJob: Controller<string>;
@@ -226,39 +257,58 @@ export function createOperator(options: OperatorOptions): Operator {
   // Cache scope (§2.5): all namespaces, or the target namespaces (the operator namespace is watched for Jobs).
   const scope = watchedNamespaces(config);
   const common = { client, clock, logger };
+  const handlers = { live: 0 };
 
   const workloads = Object.fromEntries(
     WORKLOAD_KINDS.map((kind) => [
       kind,
-      scopedInformer<KubeObject>(WORKLOAD_TYPES[kind], scope, {
-        ...common,
-        indexers: { [CONTROLLER_INDEX]: byControllerUid },
-      }),
+      countHandlers(
+        scopedInformer<KubeObject>(WORKLOAD_TYPES[kind], scope, {
+          ...common,
+          indexers: { [CONTROLLER_INDEX]: byControllerUid },
+        }),
+        handlers,
+      ),
     ]),
   ) as Record<WorkloadKind, Informer<KubeObject>>;
   const caches: OperatorCaches = {
     workloads,
-    deployments: scopedInformer<KubeObject>(DEPLOYMENT_TYPE, scope, common),
-    scanJobs: createInformer<Job>({
-      ...common,
-      path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
-      labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
-    }),
-    reports: scopedInformer<VulnerabilityReport>(VULNERABILITY_REPORT, scope, {
-      ...common,
-      indexers: reportIndexers,
-    }),
-    scanners: createInformer<VulnerabilityScanner>({
-      ...common,
-      path: collectionPath(VULNERABILITY_SCANNER),
-    }),
-    namespaces: createInformer<KubeObject>({ ...common, path: '/api/v1/namespaces' }),
+    deployments: countHandlers(scopedInformer<KubeObject>(DEPLOYMENT_TYPE, scope, common), handlers),
+    scanJobs: countHandlers(
+      createInformer<Job>({
+        ...common,
+        path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
+        labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
+      }),
+      handlers,
+    ),
+    reports: countHandlers(
+      scopedInformer<VulnerabilityReport>(VULNERABILITY_REPORT, scope, {
+        ...common,
+        indexers: reportIndexers,
+      }),
+      handlers,
+    ),
+    scanners: countHandlers(
+      createInformer<VulnerabilityScanner>({
+        ...common,
+        path: collectionPath(VULNERABILITY_SCANNER),
+      }),
+      handlers,
+    ),
+    namespaces: countHandlers(
+      createInformer<KubeObject>({ ...common, path: '/api/v1/namespaces' }),
+      handlers,
+    ),
   };
-  const secrets = createInformer<KubeObject>({
-    ...common,
-    path: `/api/v1/namespaces/${encodeURIComponent(operatorNamespace)}/secrets`,
-    labelSelector: MANAGED_BY_SELECTOR,
-  });
+  const secrets = countHandlers(
+    createInformer<KubeObject>({
+      ...common,
+      path: `/api/v1/namespaces/${encodeURIComponent(operatorNamespace)}/secrets`,
+      labelSelector: MANAGED_BY_SELECTOR,
+    }),
+    handlers,
+  );
   // Only the lifecycle is used here, which does not depend on the object type.
   type Lifecycle = Pick<Informer<KubeObject>, 'start' | 'stop' | 'hasSynced' | 'waitForSync'>;
   const informers: Array<[string, Lifecycle]> = [
@@ -292,6 +342,8 @@ export function createOperator(options: OperatorOptions): Operator {
   const lookup = cacheLookup(caches);
 
   let active: Controllers | undefined;
+  // Handlers the current term's controllers registered on the informers; removed when the term ends.
+  let termHandlers: Array<() => void> = [];
   let synced = false;
   let stopped = false;
   let leading = false;
@@ -310,7 +362,7 @@ export function createOperator(options: OperatorOptions): Operator {
     return selected;
   }
 
-  function buildControllers(): Controllers {
+  function buildControllers(): { controllers: Controllers; unregister: Array<() => void> } {
     const ctl = (name: string, reconcile: Reconciler<string>, workers = 1) =>
       createController<string>({
         name,
@@ -353,8 +405,8 @@ export function createOperator(options: OperatorOptions): Operator {
       }),
       2,
     );
-    const reportTtl = createReportTtlReconciler({ ...common, reports: caches.reports }).controller;
-    const secretTtl = createSecretTtlReconciler({ ...common, secrets }).controller;
+    const reportTtl = createReportTtlReconciler({ ...common, reports: caches.reports });
+    const secretTtl = createSecretTtlReconciler({ ...common, secrets });
     const schedule = createScheduleReconciler({
       ...common,
       scanners: caches.scanners,
@@ -393,14 +445,24 @@ export function createOperator(options: OperatorOptions): Operator {
           failed: failedOwners.size,
         };
       },
-    }).controller;
-    return { workload, scanJob, reportTtl, secretTtl, schedule };
+    });
+    return {
+      controllers: {
+        workload,
+        scanJob,
+        reportTtl: reportTtl.controller,
+        secretTtl: secretTtl.controller,
+        schedule: schedule.controller,
+      },
+      unregister: [reportTtl.unregister, secretTtl.unregister, schedule.unregister],
+    };
   }
 
   function startControllers(): void {
     if (active || stopped) return;
-    const built = buildControllers();
+    const { controllers: built, unregister } = buildControllers();
     active = built;
+    termHandlers = unregister;
     for (const c of Object.values(built)) c.start();
     // A new term: everything the caches hold is looked at once (missed events, Jobs finished meanwhile).
     for (const kind of targetKinds)
@@ -415,12 +477,15 @@ export function createOperator(options: OperatorOptions): Operator {
   async function stopControllers(): Promise<void> {
     const current = active;
     active = undefined;
+    // First, so no event reaches the stopping controllers' queues and the informers keep no handler of theirs.
+    for (const off of termHandlers) off();
+    termHandlers = [];
     if (!current) return;
     await Promise.all(Object.values(current).map((c) => c.stop({ drain: true, timeoutMs: 5_000 })));
     logger.info('controllers stopped');
   }
 
-  // Event routing, registered once; it forwards to the controllers of the current term (none on a standby).
+  // Event routing, registered once (removed by stop()); it forwards to the controllers of the current term (none on a standby).
   const forward = <T extends KubeObject>(
     map: (o: T) => Array<[keyof Controllers, string]>,
   ): EventHandler<T> => {
@@ -437,37 +502,48 @@ export function createOperator(options: OperatorOptions): Operator {
       onDelete: push,
     };
   };
+  const routing: Array<() => void> = [];
   for (const kind of targetKinds) {
     if (kind === 'Pod') continue; // pods go through ownerForPod below
-    workloads[kind].addEventHandler(
-      forward((o) => [['workload', workloadKey(kind, o.metadata?.namespace ?? '', o.metadata?.name ?? '')]]),
+    routing.push(
+      workloads[kind].addEventHandler(
+        forward((o) => [
+          ['workload', workloadKey(kind, o.metadata?.namespace ?? '', o.metadata?.name ?? '')],
+        ]),
+      ),
     );
   }
-  workloads.Pod.addEventHandler(
-    forward((pod) => {
-      const owner = ownerForPod(pod, lookup);
-      if (!owner || !targetKinds.has(owner.kind)) return [];
-      return [['workload', workloadKey(owner.kind, owner.namespace, owner.name)]];
-    }),
+  routing.push(
+    workloads.Pod.addEventHandler(
+      forward((pod) => {
+        const owner = ownerForPod(pod, lookup);
+        if (!owner || !targetKinds.has(owner.kind)) return [];
+        return [['workload', workloadKey(owner.kind, owner.namespace, owner.name)]];
+      }),
+    ),
   );
-  caches.deployments.addEventHandler(
-    forward((deployment) =>
-      workloads.ReplicaSet.byIndex(CONTROLLER_INDEX, deployment.metadata?.uid ?? '').map(
-        (rs) =>
-          ['workload', workloadKey('ReplicaSet', rs.metadata?.namespace ?? '', rs.metadata?.name ?? '')] as [
-            keyof Controllers,
-            string,
-          ],
+  routing.push(
+    caches.deployments.addEventHandler(
+      forward((deployment) =>
+        workloads.ReplicaSet.byIndex(CONTROLLER_INDEX, deployment.metadata?.uid ?? '').map(
+          (rs) =>
+            [
+              'workload',
+              workloadKey('ReplicaSet', rs.metadata?.namespace ?? '', rs.metadata?.name ?? ''),
+            ] as [keyof Controllers, string],
+        ),
       ),
     ),
   );
-  caches.reports.addEventHandler(
-    forward((report) => {
-      const owner = reportOwnerKey(report);
-      return owner ? [['workload', owner]] : [];
-    }),
+  routing.push(
+    caches.reports.addEventHandler(
+      forward((report) => {
+        const owner = reportOwnerKey(report);
+        return owner ? [['workload', owner]] : [];
+      }),
+    ),
   );
-  caches.scanJobs.addEventHandler(forward((job) => [['scanJob', job.metadata?.name ?? '']]));
+  routing.push(caches.scanJobs.addEventHandler(forward((job) => [['scanJob', job.metadata?.name ?? '']])));
   // The TTL and schedule reconcilers register their own handlers on their informers.
 
   const http = createOperatorHttpServers({
@@ -562,6 +638,7 @@ export function createOperator(options: OperatorOptions): Operator {
       if (stopped) return;
       stopped = true;
       await stopControllers();
+      for (const off of routing) off();
       stopSignal.abort();
       await electionLoop;
       await Promise.all(informers.map(([, informer]) => informer.stop()));
@@ -574,6 +651,7 @@ export function createOperator(options: OperatorOptions): Operator {
       return `caches not synced: ${missing.join(', ')}`;
     },
     isLeader: () => leading,
+    eventHandlerCount: () => handlers.live,
   };
   return operator;
 }

@@ -64,6 +64,8 @@ export const SCANNER_CONDITIONS = Object.freeze({
 
 export function createScheduleReconciler(options: ScheduleReconcilerOptions): {
   controller: Controller<string>;
+  /** Removes the handler registered on `scanners` at construction (the informer outlives the controller). */
+  unregister(): void;
 } {
   const { client, scanners, clock, logger } = options;
   // Rounds stamped by this process whose workloads are not enqueued yet: name → the stamp written.
@@ -232,8 +234,10 @@ export function createScheduleReconciler(options: ScheduleReconcilerOptions): {
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.queueMetrics ? { queueMetrics: options.queueMetrics } : {}),
   });
-  scanners.addEventHandler(controller.eventHandler<VulnerabilityScanner>((scanner) => objectKey(scanner)));
-  return { controller };
+  const unregister = scanners.addEventHandler(
+    controller.eventHandler<VulnerabilityScanner>((scanner) => objectKey(scanner)),
+  );
+  return { controller, unregister };
 }
 
 interface StatusPlan {

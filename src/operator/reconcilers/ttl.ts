@@ -57,10 +57,17 @@ export interface SecretTtlReconcilerOptions extends TtlReconcilerOptions {
   secrets: Informer<KubeObject>;
 }
 
-/** Deletes VulnerabilityReports whose `report-ttl` has run out; key namespace/name. */
-export function createReportTtlReconciler(options: ReportTtlReconcilerOptions): {
+export interface TtlReconciler {
   controller: Controller<string>;
-} {
+  /**
+   * Removes the handler registered on the informer at construction. The informer outlives the controller (a
+   * new leadership term builds a new one), so without this every term would leave a handler behind.
+   */
+  unregister(): void;
+}
+
+/** Deletes VulnerabilityReports whose `report-ttl` has run out; key namespace/name. */
+export function createReportTtlReconciler(options: ReportTtlReconcilerOptions): TtlReconciler {
   return createTtlReconciler({
     ...options,
     name: 'vulnerabilityreport-ttl',
@@ -76,9 +83,7 @@ export function createReportTtlReconciler(options: ReportTtlReconcilerOptions): 
  * Deletes operator-managed Secrets whose `secret-ttl` has run out; key namespace/name. Only Secrets labelled
  * managed-by=trivy-operator are ever deleted, whatever the informer holds.
  */
-export function createSecretTtlReconciler(options: SecretTtlReconcilerOptions): {
-  controller: Controller<string>;
-} {
+export function createSecretTtlReconciler(options: SecretTtlReconcilerOptions): TtlReconciler {
   return createTtlReconciler({
     ...options,
     name: 'secret-ttl',
@@ -99,7 +104,7 @@ interface TtlSpec<T extends KubeObject> extends TtlReconcilerOptions {
   eligible(object: T): boolean;
 }
 
-function createTtlReconciler<T extends KubeObject>(spec: TtlSpec<T>): { controller: Controller<string> } {
+function createTtlReconciler<T extends KubeObject>(spec: TtlSpec<T>): TtlReconciler {
   const { client, clock, logger, informer, annotation, what } = spec;
   // The malformed TTL last logged per object (uid + text), so one bad annotation is logged once, not on
   // every event or resync; cleared when the object goes or its annotation changes.
@@ -183,8 +188,8 @@ function createTtlReconciler<T extends KubeObject>(spec: TtlSpec<T>): { controll
     ...(spec.metrics ? { metrics: spec.metrics } : {}),
     ...(spec.queueMetrics ? { queueMetrics: spec.queueMetrics } : {}),
   });
-  informer.addEventHandler(controller.eventHandler<T>((object) => objectKey(object)));
-  return { controller };
+  const unregister = informer.addEventHandler(controller.eventHandler<T>((object) => objectKey(object)));
+  return { controller, unregister };
 }
 
 /** Milliseconds of a TTL annotation; undefined for text Go's time.ParseDuration would refuse, or a negative. */
