@@ -57,6 +57,7 @@ import {
   type WorkloadSettings,
 } from './reconcilers/workload.js';
 import { type Job, jobOutcome, type ScanJobConfig } from './scan-job/index.js';
+import { createServerHealthCheck } from './server-health.js';
 import {
   DEPLOYMENT_TYPE,
   ownerForPod,
@@ -340,6 +341,16 @@ export function createOperator(options: OperatorOptions): Operator {
     instance: options.identity ?? hostname(),
   });
   const lookup = cacheLookup(caches);
+  // One for the operator's life, so the cached "up" outlives leadership terms.
+  const serverHealth =
+    env.builtInTrivyServer && config.trivy.mode === 'ClientServer' && config.trivy.serverURL
+      ? createServerHealthCheck({
+          serverURL: config.trivy.serverURL,
+          cacheMs: env.trivyServerHealthCheckCacheExpirationMs,
+          clock,
+          logger,
+        })
+      : undefined;
 
   let active: Controllers | undefined;
   // Handlers the current term's controllers registered on the informers; removed when the term ends.
@@ -381,6 +392,7 @@ export function createOperator(options: OperatorOptions): Operator {
         coordinator,
         settings: settings.workload,
         scanJobConfig: settings.scanJobConfig,
+        ...(serverHealth ? { serverHealth } : {}),
         metrics: {
           scanDeferred: () => metrics.jobFinished('deferred'),
           resultReused: () => metrics.resultsReused(),

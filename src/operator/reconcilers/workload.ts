@@ -40,6 +40,7 @@ import {
   type ScanJobConfig,
   type Secret,
 } from '../scan-job/index.js';
+import type { ServerHealthCheck } from '../server-health.js';
 import {
   imageIDsFromPods,
   type Pod,
@@ -184,6 +185,8 @@ export interface WorkloadReconcilerOptions {
   settings: WorkloadSettings;
   scanJobConfig: ScanJobConfig;
   metrics: WorkloadReconcilerMetrics;
+  /** OPERATOR_BUILT_IN_TRIVY_SERVER: asked before a Job is submitted; down → defer, nothing FAILED. */
+  serverHealth?: ServerHealthCheck;
 }
 
 interface ReportStatusView {
@@ -537,7 +540,9 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     if (plans.some((p) => p.state === 'digest-pending'))
       requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, 5_000);
     if (toScan.length > 0) {
-      const submitted = await submit(owner, hash, template.spec, toScan, ownerKey);
+      const serverUp = options.serverHealth ? await options.serverHealth.isUp() : true;
+      if (!serverUp) logger.debug('scan deferred: scan server not healthy', { workload: key });
+      const submitted = serverUp && (await submit(owner, hash, template.spec, toScan, ownerKey));
       if (!submitted)
         requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, settings.retryDelayMs);
     }
