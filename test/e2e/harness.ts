@@ -4,12 +4,17 @@
 // is bounded and says what it waited for.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { KubeClient, KubeObject } from '../../src/k8s/index.js';
+import { htpasswdFile } from '../../src/image/testkit.js';
+import type { VulnerabilityReport } from '../../src/k8s/crds/index.js';
+import { createInformer, type KubeClient, type KubeObject } from '../../src/k8s/index.js';
 import { pushScanDb } from '../../src/scan/testkit.js';
 import { type LocalCluster, startLocalCluster } from '../env/cluster.js';
 import {
+  buildLayer,
   type DebianBase,
   debianBase,
   type Layer,
@@ -32,13 +37,28 @@ export interface OperatorEnvOptions {
   operatorConfig?: Record<string, string>;
   /** Standalone instead of ClientServer (no server is started). */
   standalone?: boolean;
+  /** Also start a second registry that requires these basic-auth credentials (env.privateRegistry). */
+  privateRegistry?: { user: string; password: string };
   log?: (message: string) => void;
+}
+
+/** An operator process started beside the main one (leader-election tests). */
+export interface OperatorReplica {
+  readonly process: SupervisedProcess;
+  /** Its log (JSON lines) so far. */
+  log(): string;
+  /** SIGKILL (no lease release, no cleanup); resolves once it has exited. */
+  kill(): Promise<number>;
+  /** SIGTERM, bounded wait. */
+  stop(): Promise<number>;
 }
 
 export interface OperatorEnv {
   readonly cluster: LocalCluster;
   readonly client: KubeClient;
   readonly registry: LocalRegistry;
+  /** The htpasswd registry of options.privateRegistry (the harness's own pushes authenticate). */
+  readonly privateRegistry: LocalRegistry | undefined;
   readonly operatorNamespace: string;
   /** <registry>/vigil/trivy-db:2, the test DB artifact. */
   readonly dbRepository: string;
@@ -53,12 +73,29 @@ export interface OperatorEnv {
   /** Pushes an image made of layers (default: the Debian layer) and returns it. */
   pushImage(repository: string, tag: string, layers?: Layer[]): Promise<PushedImage>;
   /**
+   * Pushes a small image of its own (one layer holding a file with `id`), so its digest differs from every
+   * other image's: each such image needs a scan of its own. `into` the private registry when told.
+   */
+  pushUniqueImage(
+    repository: string,
+    tag: string,
+    id: string,
+    into?: 'public' | 'private',
+  ): Promise<PushedImage>;
+  /**
    * Starts `vigil operator` with the harness env plus `env`; resolves once it is ready (/readyz 200).
    * `options.kubeconfig`: run it with that kubeconfig instead of the admin one (e.g. a ServiceAccount token).
    */
   startOperator(env?: Record<string, string>, options?: { kubeconfig?: string }): Promise<SupervisedProcess>;
   /** SIGTERM, bounded wait; resolves to the exit code. */
   stopOperator(): Promise<number | undefined>;
+  /** SIGKILL the operator (a crash: no lease release, no draining); resolves to the exit code. */
+  killOperator(): Promise<number | undefined>;
+  /**
+   * Another `vigil operator` process (own ports and log) with the harness env plus `env`; resolves once it is
+   * ready. Stopped by stop() at the latest.
+   */
+  startOperatorReplica(name: string, env?: Record<string, string>): Promise<OperatorReplica>;
   /** The operator process's log (JSON lines) so far. */
   operatorLog(): string;
   /** The operator's metrics port (ephemeral, chosen per start). */
@@ -80,8 +117,20 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
   const operatorNamespace = options.operatorNamespace ?? 'trivy-system';
   const pushed = new Map<string, string>();
   const registry = await startRegistry();
+  let privateRegistry: LocalRegistry | undefined;
   let cluster: LocalCluster | undefined;
   try {
+    if (options.privateRegistry) {
+      const htpasswdDir = await mkdtemp(join(tmpdir(), 'vigil-htpasswd-'));
+      privateRegistry = await startRegistry({
+        htpasswdFile: htpasswdFile(
+          htpasswdDir,
+          options.privateRegistry.user,
+          options.privateRegistry.password,
+        ),
+      });
+      privateRegistry.useBasicAuth(options.privateRegistry.user, options.privateRegistry.password);
+    }
     // Not under /tmp: scan pods mount an emptyDir at /tmp, which would hide the process node's `vigil` shim.
     const parentDir = join(cacheDir(), 'e2e');
     mkdirSync(parentDir, { recursive: true });
@@ -91,6 +140,7 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
       ...(options.log ? { log: options.log } : {}),
     });
   } catch (error) {
+    await privateRegistry?.stop();
     await registry.stop();
     throw error;
   }
@@ -136,6 +186,14 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
     return image;
   };
   const debianImage = await push('vigil/debian', 'bookworm');
+  const pushUnique = async (repository: string, tag: string, id: string, into: 'public' | 'private') => {
+    const target = into === 'private' ? privateRegistry : registry;
+    if (!target) throw new Error('no private registry: start the env with options.privateRegistry');
+    const layer = await buildLayer({ files: [{ path: '/etc/vigil-e2e-id', content: `${id}\n` }] }, work);
+    const image = await pushImage(target, repository, tag, [layer]);
+    pushed.set(image.reference, image.digestReference);
+    return image;
+  };
 
   // CRDs, the operator namespace and its configuration.
   await kubectl('apply', '-f', join(repoRoot(), 'deploy/crds'));
@@ -182,10 +240,52 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
     }
   };
 
+  /** Spawns `vigil operator` with the harness env plus `extra` and waits for /readyz (bounded). */
+  async function spawnOperator(
+    name: string,
+    logFile: string,
+    metrics: number,
+    extra: Record<string, string>,
+    logTail: () => string,
+    kubeconfig = c.controlPlane.kubeconfigPath,
+  ): Promise<SupervisedProcess> {
+    const healthPort = await freePort();
+    const running = supervisor.spawn(
+      name,
+      process.execPath,
+      ['--enable-source-maps', vigilCli(), 'operator', '--kubeconfig', kubeconfig],
+      {
+        logFile,
+        env: {
+          ...cleanEnv,
+          OPERATOR_NAMESPACE: operatorNamespace,
+          OPERATOR_METRICS_BIND_ADDRESS: `127.0.0.1:${metrics}`,
+          OPERATOR_HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
+          OPERATOR_SCAN_JOB_RETRY_AFTER: '2s',
+          OPERATOR_LEADER_ELECTION_ENABLED: 'false',
+          VIGIL_SCANNER_IMAGE: 'ghcr.io/vigil/vigil:e2e',
+          ...extra,
+        },
+      },
+    );
+    await waitForProbe(
+      `${name} to be ready`,
+      async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
+      {
+        timeoutMs: 60_000,
+        failIf: () =>
+          running.child.exitCode !== null ? `${name} exited ${running.child.exitCode}` : undefined,
+        describe: logTail,
+      },
+    );
+    return running;
+  }
+
   const env: OperatorEnv = {
     cluster: c,
     client,
     registry,
+    privateRegistry,
     operatorNamespace,
     dbRepository,
     debian,
@@ -193,6 +293,7 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
     serverUrl,
     kubectl,
     pushImage: push,
+    pushUniqueImage: (repository, tag, id, into = 'public') => pushUnique(repository, tag, id, into),
     async startServer() {
       if (server) return;
       const cacheDir = join(work, 'server-cache');
@@ -233,44 +334,48 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
       if (operator) throw new Error('the operator is running already: stopOperator() first');
       starts++;
       metricsPort = await freePort();
-      const healthPort = await freePort();
       operatorLogFile = join(supervisor.dir, `vigil-operator-${starts}.log`);
-      operator = supervisor.spawn(
+      const logFile = operatorLogFile;
+      operator = await spawnOperator(
         `vigil-operator-${starts}`,
-        process.execPath,
-        [
-          '--enable-source-maps',
-          vigilCli(),
-          'operator',
-          '--kubeconfig',
-          options.kubeconfig ?? c.controlPlane.kubeconfigPath,
-        ],
-        {
-          logFile: operatorLogFile,
-          env: {
-            ...cleanEnv,
-            OPERATOR_NAMESPACE: operatorNamespace,
-            OPERATOR_METRICS_BIND_ADDRESS: `127.0.0.1:${metricsPort}`,
-            OPERATOR_HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
-            OPERATOR_SCAN_JOB_RETRY_AFTER: '2s',
-            OPERATOR_LEADER_ELECTION_ENABLED: 'false',
-            VIGIL_SCANNER_IMAGE: 'ghcr.io/vigil/vigil:e2e',
-            ...extra,
-          },
-        },
+        logFile,
+        metricsPort,
+        extra,
+        () => tail(operatorLog(), 40),
+        options.kubeconfig,
       );
+      return operator;
+    },
+    async startOperatorReplica(name, extra = {}) {
+      const logFile = join(supervisor.dir, `vigil-operator-${name}.log`);
+      const read = () => {
+        try {
+          return readFileSync(logFile, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      const running = await spawnOperator(`vigil-operator-${name}`, logFile, await freePort(), extra, () =>
+        tail(read(), 40),
+      );
+      return {
+        process: running,
+        log: read,
+        async kill() {
+          if (running.child.pid !== undefined && running.child.exitCode === null)
+            process.kill(-running.child.pid, 'SIGKILL');
+          return running.exited;
+        },
+        stop: () => running.stop(15_000),
+      };
+    },
+    async killOperator() {
       const running = operator;
-      await waitForProbe(
-        'vigil operator to be ready',
-        async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
-        {
-          timeoutMs: 60_000,
-          failIf: () =>
-            running.child.exitCode !== null ? `vigil operator exited ${running.child.exitCode}` : undefined,
-          describe: () => tail(operatorLog(), 40),
-        },
-      );
-      return running;
+      operator = undefined;
+      if (!running) return undefined;
+      if (running.child.pid !== undefined && running.child.exitCode === null)
+        process.kill(-running.child.pid, 'SIGKILL');
+      return running.exited;
     },
     async stopOperator() {
       const running = operator;
@@ -306,6 +411,7 @@ export async function startOperatorEnv(options: OperatorEnvOptions = {}): Promis
       await env.stopServer().catch(() => undefined);
       await c.stop();
       await registry.stop();
+      await privateRegistry?.stop();
     },
   };
   return env;
@@ -344,4 +450,99 @@ export function pod(namespace: string, name: string, image: string, container = 
 
 export async function createNamespace(client: KubeClient, name: string, labels: Record<string, string> = {}) {
   await client.create('/api/v1/namespaces', { metadata: { name, labels } });
+}
+
+/** Every scan Job the operator created while the tracker ran, and how many were active at once. */
+export interface ScanJobTracker {
+  /** Jobs seen, by uid, as first seen (labels and annotations do not change). */
+  readonly created: ReadonlyMap<string, KubeObject>;
+  /** The most Jobs not finished (see `finished`) that existed at one time. */
+  maxActive(): number;
+  /** Jobs created for a workload (by the trivy-operator.resource.* labels). */
+  forWorkload(kind: string, namespace: string, name: string): KubeObject[];
+  /** Jobs created in a workload namespace. */
+  inNamespace(namespace: string): KubeObject[];
+  /** How many Jobs listed `imageKey` in their image-keys annotation. */
+  scansOf(imageKey: string): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Job is done once its pods are: Complete/Failed, or their precursors SuccessCriteriaMet/FailureTarget (set
+ * when the pods have finished, before the Job controller's final condition); a Job being deleted is done too.
+ * The operator's concurrency count (README decision 7, scan-job jobOutcome) reads Jobs the same way.
+ */
+const finished = (job: KubeObject) =>
+  job.metadata?.deletionTimestamp !== undefined ||
+  (
+    (job.status as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? []
+  ).some(
+    (c) =>
+      ['Complete', 'Failed', 'SuccessCriteriaMet', 'FailureTarget'].includes(c.type ?? '') &&
+      c.status === 'True',
+  );
+
+/** Watches the operator namespace's Jobs from the test's side (not the operator's). */
+export async function watchScanJobs(env: OperatorEnv): Promise<ScanJobTracker> {
+  const created = new Map<string, KubeObject>();
+  const active = new Set<string>();
+  let max = 0;
+  const informer = createInformer<KubeObject>({
+    client: env.client,
+    path: `/apis/batch/v1/namespaces/${env.operatorNamespace}/jobs`,
+  });
+  const seen = (job: KubeObject) => {
+    const uid = job.metadata?.uid ?? '';
+    if (!created.has(uid)) created.set(uid, job);
+    if (finished(job)) active.delete(uid);
+    else active.add(uid);
+    max = Math.max(max, active.size);
+  };
+  informer.addEventHandler({
+    onAdd: seen,
+    onUpdate: (_, job) => seen(job),
+    onDelete: (job) => active.delete(job.metadata?.uid ?? ''),
+  });
+  informer.start();
+  if (!(await informer.waitForSync(30_000))) throw new Error('the scan Jobs watch did not sync in 30 s');
+  const label = (job: KubeObject, key: string) => job.metadata?.labels?.[`trivy-operator.resource.${key}`];
+  return {
+    created,
+    maxActive: () => max,
+    forWorkload: (kind, namespace, name) =>
+      [...created.values()].filter(
+        (j) => label(j, 'kind') === kind && label(j, 'namespace') === namespace && label(j, 'name') === name,
+      ),
+    inNamespace: (namespace) => [...created.values()].filter((j) => label(j, 'namespace') === namespace),
+    scansOf: (imageKey) =>
+      [...created.values()].filter((j) =>
+        Object.values(
+          JSON.parse(j.metadata?.annotations?.['vigil.aquasecurity.github.io/image-keys'] ?? '{}') as Record<
+            string,
+            string
+          >,
+        ).includes(imageKey),
+      ).length,
+    stop: () => informer.stop(),
+  };
+}
+
+/** The VulnerabilityReports of a namespace, straight from the API server. */
+export async function reportsIn(env: OperatorEnv, namespace: string): Promise<VulnerabilityReport[]> {
+  return (
+    await env.client.list<VulnerabilityReport>(
+      `/apis/aquasecurity.github.io/v1alpha1/namespaces/${namespace}/vulnerabilityreports`,
+    )
+  ).items as VulnerabilityReport[];
+}
+
+/** A report's root status (README fixed decision 3). */
+export function reportStatus(report: VulnerabilityReport): {
+  phase?: string;
+  reason?: string;
+  message?: string;
+  lastScanTime?: string;
+  failedAttempts?: number;
+} {
+  return (report as unknown as { status?: ReturnType<typeof reportStatus> }).status ?? {};
 }
