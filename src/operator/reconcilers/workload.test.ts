@@ -1,0 +1,437 @@
+// The workload reconciler's decisions. The caches are plain objects (what the informers would hold), so each
+// test sets up exactly the state it is about; writes (reports, Jobs, TTL patches) go to a real API server,
+// where the assertions read them back. Pods that own written reports exist on the server too, so the garbage
+// collector leaves those reports alone.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type ControlPlane, startControlPlane } from '../../../test/env/control-plane.js';
+import { waitFor } from '../../../test/env/net.js';
+import {
+  REPORT_ANNOTATIONS,
+  REPORT_LABELS,
+  VULNERABILITY_REPORT,
+  type VulnerabilityReport,
+  type VulnerabilityScanner,
+} from '../../k8s/crds/index.js';
+import {
+  byControllerUid,
+  collectionPath,
+  type Informer,
+  type KubeObject,
+  objectKey,
+  objectPath,
+  silentLogger,
+} from '../../k8s/index.js';
+import { createFakeClock, stopInOrder } from '../../k8s/testkit.js';
+import { createScanCoordinator, JOB_IMAGE_KEYS_ANNOTATION } from '../coordinator.js';
+import { buildVulnerabilityReport, failedReportData, type ReportScanStatus } from '../report/index.js';
+import { type Job, jobOutcome, type ScanJobConfig } from '../scan-job/index.js';
+import { imageKey, type PodSpec, specHash, WORKLOAD_KINDS, type WorkloadKind } from '../workload/index.js';
+import {
+  CONTROLLER_INDEX,
+  createWorkloadReconciler,
+  type OperatorCaches,
+  reportIndexers,
+  type WorkloadSettings,
+} from './workload.js';
+
+const execFileAsync = promisify(execFile);
+const CRDS = ['vulnerabilityreports', 'vulnerabilityscanners'].map((plural) =>
+  fileURLToPath(new URL(`../../../../deploy/crds/aquasecurity.github.io_${plural}.yaml`, import.meta.url)),
+);
+const NS = 'wl-test';
+const EXCLUDED = 'wl-excluded';
+const OPERATOR_NS = 'wl-system';
+const RETRY_MS = 30_000;
+// Whole seconds, as the API server's timestamps are.
+const NOW = Math.floor(Date.now() / 1000) * 1000;
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+
+const SETTINGS: WorkloadSettings = {
+  operatorNamespace: OPERATOR_NS,
+  targetKinds: ['Pod', 'ReplicaSet'],
+  namespaceInScope: (namespace) => namespace !== EXCLUDED,
+  skipResourceByLabels: [],
+  scanOnlyCurrentRevisions: true,
+  skipInitContainers: false,
+  excludeImages: [],
+  vulnerabilityScannerEnabled: true,
+  retryDelayMs: RETRY_MS,
+  retryMaxDelayMs: 3_600_000,
+  resourceLabels: [],
+  additionalLabels: {},
+  privateRegistryScanSecretsNames: {},
+  accessGlobalSecretsAndServiceAccount: true,
+};
+
+const JOB_CONFIG: ScanJobConfig = {
+  operatorNamespace: OPERATOR_NS,
+  serviceAccount: 'vigil-operator',
+  scannerImage: 'ghcr.io/vigil/vigil:1.0.0',
+  imagePullPolicy: 'IfNotPresent',
+  mode: 'ClientServer',
+  serverURL: 'http://trivy-service.wl-system:4975',
+  hasServerToken: false,
+  hasCustomHeaders: false,
+  serverInsecure: false,
+  dbRepository: 'mirror.gcr.io/aquasec/trivy-db',
+  dbRepositoryInsecure: false,
+  insecureRegistries: [],
+  nonSslRegistries: [],
+  registryMirrors: {},
+  timeoutMs: 300_000,
+  compressLogs: true,
+};
+
+/** An Informer over a plain array: what a synced informer would hold, without a watch. */
+function memoryInformer<T extends KubeObject>(
+  indexers: Record<string, (object: T) => string[]> = {},
+): Informer<T> & { items: T[] } {
+  const items: T[] = [];
+  return {
+    items,
+    start: () => {},
+    stop: async () => {},
+    hasSynced: () => true,
+    waitForSync: async () => true,
+    addEventHandler: () => () => {},
+    get: (key) => items.find((o) => objectKey(o) === key),
+    list: (namespace) =>
+      namespace === undefined ? [...items] : items.filter((o) => (o.metadata?.namespace ?? '') === namespace),
+    keys: () => items.map(objectKey),
+    byIndex: (index, value) => items.filter((o) => indexers[index]?.(o).includes(value)),
+    lastResourceVersion: () => undefined,
+  };
+}
+
+function memoryCaches() {
+  const workloads = Object.fromEntries(
+    WORKLOAD_KINDS.map((kind) => [kind, memoryInformer<KubeObject>({ [CONTROLLER_INDEX]: byControllerUid })]),
+  ) as Record<WorkloadKind, ReturnType<typeof memoryInformer<KubeObject>>>;
+  return {
+    workloads,
+    deployments: memoryInformer<KubeObject>(),
+    scanJobs: memoryInformer<Job>(),
+    reports: memoryInformer<VulnerabilityReport>(reportIndexers),
+    scanners: memoryInformer<VulnerabilityScanner>(),
+    namespaces: memoryInformer<KubeObject>(),
+  } satisfies OperatorCaches;
+}
+
+describe('workload reconciler decisions (plain caches, real API server for writes)', () => {
+  let cp: ControlPlane;
+
+  before(async () => {
+    cp = await startControlPlane();
+    for (const crd of CRDS)
+      await execFileAsync(join(cp.binDir, 'kubectl'), [
+        '--kubeconfig',
+        cp.kubeconfigPath,
+        'apply',
+        '-f',
+        crd,
+      ]);
+    for (const name of [NS, EXCLUDED, OPERATOR_NS])
+      await cp.client.create('/api/v1/namespaces', { metadata: { name } });
+    await waitFor(
+      'the VulnerabilityReport CRD to serve',
+      async () => {
+        await cp.client.list(collectionPath(VULNERABILITY_REPORT, NS));
+        return true;
+      },
+      { timeoutMs: 30_000 },
+    );
+  });
+
+  after(async () => {
+    if (cp) await stopInOrder(cp);
+  });
+
+  function setup(options: { limit?: number; settings?: Partial<WorkloadSettings>; serverUp?: boolean } = {}) {
+    const caches = memoryCaches();
+    const clock = createFakeClock(NOW);
+    const serverUp = options.serverUp;
+    const coordinator = createScanCoordinator({
+      limit: options.limit ?? 10,
+      jobs: () => caches.scanJobs.list(),
+      isActive: (job) => jobOutcome(job) === 'active',
+      clock,
+      logger: silentLogger,
+    });
+    const counts = { deferred: 0, reused: 0, written: [] as string[] };
+    const reconcile = createWorkloadReconciler({
+      client: cp.client,
+      clock,
+      logger: silentLogger,
+      caches,
+      coordinator,
+      settings: { ...SETTINGS, ...options.settings },
+      scanJobConfig: JOB_CONFIG,
+      metrics: {
+        scanDeferred: () => counts.deferred++,
+        resultReused: () => counts.reused++,
+        reportWritten: (phase) => counts.written.push(phase),
+      },
+      ...(serverUp === undefined ? {} : { serverHealth: { isUp: async () => serverUp } }),
+    });
+    return { caches, clock, coordinator, reconcile, counts };
+  }
+
+  /** A bare Pod created on the server (so reports it owns survive) and put into the plain cache. */
+  async function pod(
+    caches: ReturnType<typeof memoryCaches>,
+    name: string,
+    image: string,
+    namespace = NS,
+  ): Promise<KubeObject> {
+    const created = await cp.client.create<KubeObject>(`/api/v1/namespaces/${namespace}/pods`, {
+      metadata: { name, namespace },
+      spec: { containers: [{ name: 'app', image }] },
+    });
+    caches.workloads.Pod.items.push(created);
+    return created;
+  }
+
+  const hashOf = (object: KubeObject) => specHash((object as unknown as { spec: PodSpec }).spec);
+
+  function report(
+    owner: KubeObject,
+    kind: WorkloadKind,
+    image: string,
+    status: ReportScanStatus,
+    hash = hashOf(owner),
+  ): VulnerabilityReport {
+    return buildVulnerabilityReport({
+      owner: {
+        apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1',
+        kind,
+        name: owner.metadata?.name ?? '',
+        namespace: owner.metadata?.namespace ?? '',
+        uid: owner.metadata?.uid ?? '',
+      },
+      container: 'app',
+      specHash: hash,
+      image,
+      imageKey: imageKey(image),
+      data: failedReportData({
+        image,
+        now: new Date(Date.parse(status.lastScanTime)),
+        scannerVersion: '1.0.0',
+      }),
+      status,
+      resourceLabels: [],
+      additionalLabels: {},
+    });
+  }
+
+  async function jobsFor(name: string): Promise<Job[]> {
+    const jobs = await cp.client.list<Job>(`/apis/batch/v1/namespaces/${OPERATOR_NS}/jobs`);
+    return jobs.items.filter((j) => j.metadata.labels?.[REPORT_LABELS.resourceName] === name);
+  }
+
+  async function reportsOf(name: string, namespace = NS): Promise<VulnerabilityReport[]> {
+    const list = await cp.client.list<VulnerabilityReport>(collectionPath(VULNERABILITY_REPORT, namespace));
+    return list.items.filter((r) => r.metadata.labels?.[REPORT_LABELS.resourceName] === name);
+  }
+
+  test('a current report: no Job, nothing written', async () => {
+    const { caches, reconcile, counts } = setup();
+    const image = `registry.example.com/app@${digest('a')}`;
+    const p = await pod(caches, 'current', image);
+    caches.reports.items.push(report(p, 'Pod', image, { phase: 'Succeeded', lastScanTime: rfc3339(NOW) }));
+    assert.equal(await reconcile('Pod/wl-test/current'), undefined);
+    assert.deepEqual(await jobsFor('current'), []);
+    assert.deepEqual(counts.written, []);
+  });
+
+  test('a fresh result of the same image elsewhere: this workload gets its report from it, no Job', async () => {
+    const { caches, reconcile, counts } = setup();
+    const image = `registry.example.com/shared@${digest('b')}`;
+    const first = await pod(caches, 'shared-first', image);
+    const second = await pod(caches, 'shared-second', image);
+    caches.reports.items.push(
+      report(first, 'Pod', image, { phase: 'Succeeded', lastScanTime: rfc3339(NOW - 5_000) }),
+    );
+    assert.equal(await reconcile('Pod/wl-test/shared-second'), undefined);
+    assert.deepEqual(await jobsFor('shared-second'), []);
+    const [written] = await reportsOf('shared-second');
+    assert.ok(written, 'the second workload has a report');
+    assert.equal(written.metadata.labels?.[REPORT_LABELS.resourceSpecHash], hashOf(second));
+    assert.equal(written.metadata.annotations?.['vigil.aquasecurity.github.io/image-key'], imageKey(image));
+    assert.equal((written as { status?: { phase?: string } }).status?.phase, 'Succeeded');
+    assert.equal(written.metadata.ownerReferences?.[0]?.uid, second.metadata?.uid);
+    assert.equal(counts.reused, 1);
+    assert.deepEqual(counts.written, ['Succeeded']);
+  });
+
+  test('a FAILED report not due yet: requeued until the retry time, then scanned', async () => {
+    const { caches, clock, reconcile } = setup();
+    const image = `registry.example.com/broken@${digest('c')}`;
+    const p = await pod(caches, 'failed', image);
+    // Second failure 10 s ago: due at lastScanTime + 30 s × 2.
+    caches.reports.items.push(
+      report(p, 'Pod', image, {
+        phase: 'FAILED',
+        reason: 'ScanFailed',
+        message: 'registry unreachable',
+        lastScanTime: rfc3339(NOW - 10_000),
+        failedAttempts: 2,
+      }),
+    );
+    assert.deepEqual(await reconcile('Pod/wl-test/failed'), { requeueAfterMs: 50_000 });
+    assert.deepEqual(await jobsFor('failed'), []);
+    await clock.advance(50_000);
+    assert.equal(await reconcile('Pod/wl-test/failed'), undefined);
+    const jobs = await jobsFor('failed');
+    assert.equal(jobs.length, 1, 'due: one scan Job');
+    assert.deepEqual(JSON.parse(jobs[0]?.metadata.annotations?.[JOB_IMAGE_KEYS_ANNOTATION] ?? '{}'), {
+      app: imageKey(image),
+    });
+  });
+
+  test('an image another Job is scanning: the workload waits and is woken when that Job ends', async () => {
+    const { caches, coordinator, reconcile, counts } = setup();
+    const image = `registry.example.com/busy@${digest('d')}`;
+    await pod(caches, 'waiting', image);
+    caches.scanJobs.items.push({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: 'scan-vulnerabilityreport-other',
+        namespace: OPERATOR_NS,
+        annotations: { [JOB_IMAGE_KEYS_ANNOTATION]: JSON.stringify({ app: imageKey(image) }) },
+      },
+      spec: { template: { spec: { containers: [] } } },
+      status: {},
+    });
+    assert.equal(await reconcile('Pod/wl-test/waiting'), undefined, 'no requeue: the Job end wakes it');
+    assert.deepEqual(await jobsFor('waiting'), []);
+    assert.equal(counts.deferred, 0);
+    assert.deepEqual(coordinator.finished('scan-vulnerabilityreport-other', [imageKey(image)]), [
+      'Pod/wl-test/waiting',
+    ]);
+  });
+
+  test('the concurrency limit reached: requeued after scanJobsRetryDelay, in the deferred line, no Job', async () => {
+    const { caches, coordinator, reconcile, counts } = setup({ limit: 1 });
+    caches.scanJobs.items.push({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: 'scan-vulnerabilityreport-busy',
+        namespace: OPERATOR_NS,
+        annotations: { [JOB_IMAGE_KEYS_ANNOTATION]: JSON.stringify({ app: 'registry.example.com/x:1' }) },
+      },
+      spec: { template: { spec: { containers: [] } } },
+      status: {},
+    });
+    await pod(caches, 'limited', `registry.example.com/limited@${digest('e')}`);
+    assert.deepEqual(await reconcile('Pod/wl-test/limited'), { requeueAfterMs: RETRY_MS });
+    assert.deepEqual(await jobsFor('limited'), []);
+    assert.equal(counts.deferred, 1);
+    assert.deepEqual(coordinator.deferred(), ['Pod/wl-test/limited']);
+  });
+
+  test('an excluded namespace: nothing, even when a report event enqueues the workload', async () => {
+    const { caches, reconcile, counts } = setup();
+    const image = `registry.example.com/excluded@${digest('f')}`;
+    const p = await pod(caches, 'outside', image, EXCLUDED);
+    // A FAILED report long due: it is what would make the reconciler act, were the namespace in scope.
+    caches.reports.items.push(
+      report(p, 'Pod', image, {
+        phase: 'FAILED',
+        lastScanTime: rfc3339(NOW - 86_400_000),
+        failedAttempts: 1,
+      }),
+    );
+    assert.equal(await reconcile(`Pod/${EXCLUDED}/outside`), undefined);
+    assert.deepEqual(await jobsFor('outside'), []);
+    assert.deepEqual(await reportsOf('outside', EXCLUDED), []);
+    assert.deepEqual(counts.written, []);
+  });
+
+  test('a ReplicaSet of an old Deployment revision: its reports get report-ttl 0s, it is not scanned', async () => {
+    const { caches, reconcile } = setup();
+    const image = `registry.example.com/web@${digest('1')}`;
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        namespace: NS,
+        uid: 'deployment-uid',
+        annotations: { 'deployment.kubernetes.io/revision': '2' },
+      },
+    };
+    const old = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: 'web-old',
+        namespace: NS,
+        uid: 'rs-old-uid',
+        annotations: { 'deployment.kubernetes.io/revision': '1' },
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'deployment-uid', controller: true },
+        ],
+      },
+      spec: { template: { spec: { containers: [{ name: 'app', image }] } } },
+    };
+    caches.deployments.items.push(deployment);
+    caches.workloads.ReplicaSet.items.push(old);
+    // The ReplicaSet exists only in the cache, so the report is stored without an owner (or the garbage
+    // collector would take it).
+    const built = report(
+      { metadata: old.metadata },
+      'ReplicaSet',
+      image,
+      { phase: 'Succeeded', lastScanTime: rfc3339(NOW) },
+      'old-hash',
+    );
+    const { ownerReferences: _, ...metadata } = built.metadata;
+    const stored = await cp.client.create<VulnerabilityReport>(collectionPath(VULNERABILITY_REPORT, NS), {
+      ...built,
+      metadata,
+    });
+    caches.reports.items.push(stored);
+    assert.equal(await reconcile('ReplicaSet/wl-test/web-old'), undefined);
+    const after = await cp.client.find<VulnerabilityReport>(
+      objectPath(VULNERABILITY_REPORT, stored.metadata.name, NS),
+    );
+    assert.equal(after?.metadata.annotations?.[REPORT_ANNOTATIONS.reportTTL], '0s');
+    assert.deepEqual(await jobsFor('web-old'), []);
+  });
+
+  test('vulnerabilityScannerEnabled=false: no scan until a VulnerabilityScanner round selects the namespace', async () => {
+    const { caches, reconcile } = setup({ settings: { vulnerabilityScannerEnabled: false } });
+    await pod(caches, 'scheduled', `registry.example.com/scheduled@${digest('2')}`);
+    assert.equal(await reconcile('Pod/wl-test/scheduled'), undefined);
+    assert.deepEqual(await jobsFor('scheduled'), [], 'no round yet: not scanned');
+    caches.scanners.items.push({
+      apiVersion: 'aquasecurity.github.io/v1alpha1',
+      kind: 'VulnerabilityScanner',
+      metadata: { name: 'nightly' },
+      spec: {
+        schedule: '0 2 * * *',
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NS } },
+      },
+      status: { lastScheduleTime: rfc3339(NOW - 1_000) },
+    } as VulnerabilityScanner);
+    assert.equal(await reconcile('Pod/wl-test/scheduled'), undefined);
+    assert.equal((await jobsFor('scheduled')).length, 1, 'after a round: scanned');
+  });
+
+  test('the built-in scan server down: deferred, no Job and nothing FAILED', async () => {
+    const { caches, reconcile, counts } = setup({ serverUp: false });
+    await pod(caches, 'serverless', `registry.example.com/serverless@${digest('3')}`);
+    assert.deepEqual(await reconcile('Pod/wl-test/serverless'), { requeueAfterMs: RETRY_MS });
+    assert.deepEqual(await jobsFor('serverless'), []);
+    assert.deepEqual(await reportsOf('serverless'), []);
+    assert.deepEqual(counts.written, []);
+  });
+});
