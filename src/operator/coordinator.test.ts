@@ -39,6 +39,26 @@ describe('scan coordinator', () => {
     assert.equal(coordinator.activeCount(), 1, 'a released reservation gives its slot back');
   });
 
+  test('a finished Job covers its images until its results are handled (finished()), then no longer', () => {
+    const withUid = (j: KubeObject, uid: string): KubeObject => ({ ...j, metadata: { ...j.metadata, uid } });
+    let jobs: KubeObject[] = [withUid(job('a', { c: 'reg/app@sha256:1' }, true), 'u1')];
+    const coordinator = createScanCoordinator({
+      limit: 1,
+      jobs: () => jobs,
+      isActive,
+      clock: createFakeClock(),
+      logger: silentLogger,
+    });
+    assert.equal(coordinator.activeCount(), 0, 'a finished Job takes no slot');
+    assert.equal(coordinator.jobForImage('reg/app@sha256:1'), 'a', 'its reports are not written yet');
+    coordinator.wait('reg/app@sha256:1', 'Pod/ns/p');
+    assert.deepEqual(coordinator.finished('a', ['reg/app@sha256:1']), ['Pod/ns/p']);
+    assert.equal(coordinator.jobForImage('reg/app@sha256:1'), undefined, 'handled: the reports say it now');
+    // The workload's next Job has the same name (README decision 5) but is another Job.
+    jobs = [withUid(job('a', { c: 'reg/app@sha256:1' }, true), 'u2')];
+    assert.equal(coordinator.jobForImage('reg/app@sha256:1'), 'a');
+  });
+
   test('an unseen reservation stops counting after its grace period', async () => {
     const clock = createFakeClock();
     const coordinator = createScanCoordinator({

@@ -22,7 +22,10 @@ export interface ScanCoordinatorOptions<J extends KubeObject = KubeObject> {
 }
 
 export interface ScanCoordinator {
-  /** The name of an active Job (or one being created) that scans this image key, if any. */
+  /**
+   * The name of an active Job (or one being created) that scans this image key, or of a finished one whose
+   * results are not handled yet (finished() not called for it), if any.
+   */
   jobForImage(imageKey: string): string | undefined;
   /**
    * Takes a slot for a Job about to be created. False when `limit` Jobs are active already (the caller
@@ -69,6 +72,10 @@ export function createScanCoordinator<J extends KubeObject>(
   // Jobs created by this process, until the informer shows them (or the grace passes).
   const pending = new Map<string, { imageKeys: readonly string[]; at: number }>();
   const waiters = new Map<string, Set<string>>();
+  // Uids of finished Jobs whose results this process has handled (finished() called). Until then a finished
+  // Job still covers its images: between a Job's end and its reports being written, a workload of the same
+  // image (all of them right after a restart) would otherwise find neither a result nor a Job, and scan again.
+  const handled = new Set<string>();
   // Workloads refused a slot → when they were first refused. A Map keeps insertion order, but a woken
   // workload that is refused again (another took the slot first) must keep its old place, hence the times.
   const deferredSince = new Map<string, number>();
@@ -95,25 +102,35 @@ export function createScanCoordinator<J extends KubeObject>(
     return chosen.map(([key]) => key);
   }
 
-  function snapshot(): { active: Map<string, readonly string[]> } {
+  function snapshot(): {
+    active: Map<string, readonly string[]>;
+    unhandled: Map<string, readonly string[]>;
+  } {
     const active = new Map<string, readonly string[]>();
+    const unhandled = new Map<string, readonly string[]>();
     const seen = new Set<string>();
+    const uids = new Set<string>();
     for (const job of options.jobs()) {
       const name = job.metadata?.name ?? '';
+      const uid = job.metadata?.uid ?? '';
       seen.add(name);
+      uids.add(uid);
       if (options.isActive(job) && !job.metadata?.deletionTimestamp) active.set(name, jobImageKeys(job));
+      else if (!handled.has(uid)) unhandled.set(name, jobImageKeys(job));
     }
+    for (const uid of handled) if (!uids.has(uid)) handled.delete(uid);
     const now = options.clock.now();
     for (const [name, entry] of pending) {
       if (seen.has(name) || now - entry.at > unseenGraceMs) pending.delete(name);
       else active.set(name, entry.imageKeys);
     }
-    return { active };
+    return { active, unhandled };
   }
 
   return {
     jobForImage(imageKey) {
-      for (const [name, keys] of snapshot().active) if (keys.includes(imageKey)) return name;
+      const { active, unhandled } = snapshot();
+      for (const [name, keys] of [...active, ...unhandled]) if (keys.includes(imageKey)) return name;
       return undefined;
     },
     reserve(jobName, imageKeys, workloadKey) {
@@ -141,6 +158,8 @@ export function createScanCoordinator<J extends KubeObject>(
     },
     finished(jobName, imageKeys) {
       pending.delete(jobName);
+      for (const job of options.jobs())
+        if (job.metadata?.name === jobName && !options.isActive(job)) handled.add(job.metadata?.uid ?? '');
       const keys = new Set<string>();
       for (const imageKey of imageKeys ?? []) {
         for (const key of waiters.get(imageKey) ?? []) keys.add(key);
