@@ -59,6 +59,17 @@ export interface ScanJobReconcilerOptions {
   enqueueWorkload: (key: string) => void;
 }
 
+/** How long a finished Job's cleanup waits for the reports cache to show the reports just written. */
+export const REPORT_CACHE_WAIT_MS = 10_000;
+
+/** Whether `seen` is `written` or a later version of it (etcd resourceVersions are integers). */
+function resourceVersionAtLeast(seen: KubeObject, written: KubeObject): boolean {
+  const a = seen.metadata?.resourceVersion ?? '';
+  const b = written.metadata?.resourceVersion ?? '';
+  if (a === b) return true;
+  return /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) > BigInt(b);
+}
+
 interface JobOwner {
   kind: WorkloadKind;
   namespace: string;
@@ -118,6 +129,39 @@ function outcomeOf(
 export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
   const { client, clock, logger, caches, coordinator, settings } = options;
   const ns = encodeURIComponent(settings.operatorNamespace);
+
+  /**
+   * Resolves once the reports cache holds every report this reconcile wrote (at its resourceVersion or a
+   * later one), or after REPORT_CACHE_WAIT_MS. What follows decides from that cache: the owner and the
+   * waiters are enqueued, and this Job may be reconciled again before its deletion is seen. A cache that
+   * lags the write makes the workload reconciler find neither a result nor a Job and scan the image again,
+   * and a second reconcile of the finished Job (its pod already gone) write a bogus FAILED report.
+   */
+  function untilCached(written: readonly VulnerabilityReport[]): Promise<void> {
+    const cached = (report: VulnerabilityReport) => {
+      const seen = caches.reports.get(`${report.metadata.namespace}/${report.metadata.name}`);
+      return seen !== undefined && resourceVersionAtLeast(seen, report);
+    };
+    if (written.every(cached)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        off();
+        timer.cancel();
+        resolve();
+      };
+      const check = () => {
+        if (written.every(cached)) done();
+      };
+      const off = caches.reports.addEventHandler({ onAdd: check, onUpdate: check });
+      const timer = clock.setTimer(() => {
+        logger.debug('reports not in the cache in time; going on', {
+          reports: written.map((r) => r.metadata.name),
+        });
+        done();
+      }, REPORT_CACHE_WAIT_MS);
+      check();
+    });
+  }
 
   async function findPod(job: KubeObject): Promise<Pod | undefined> {
     const uid = job.metadata?.uid;
@@ -209,6 +253,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
       labels: ownerObject.metadata.labels ?? {},
     };
     let failures = 0;
+    const writtenReports: VulnerabilityReport[] = [];
     for (const container of pending) {
       const image = images[container] ?? '';
       const imageKey = imageKeys[container] ?? image;
@@ -245,7 +290,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
               status: { phase: 'Succeeded', lastScanTime: rfc3339(now) },
             }),
           ) as VulnerabilityReport;
-          await writeReport(client, desired, previous);
+          writtenReports.push(await writeReport(client, desired, previous));
           options.metrics.reportWritten('Succeeded');
           if (previous && statusOf(previous).phase === 'FAILED')
             await options.events.record(
@@ -278,7 +323,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
           failedAttempts: 1,
         },
       });
-      await writeReport(client, desired, previous);
+      writtenReports.push(await writeReport(client, desired, previous));
       options.metrics.reportWritten('FAILED');
       await options.events.record(
         eventTarget,
@@ -295,6 +340,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
         jobStatus.completionTime ?? rfc3339(now),
       ),
     );
+    await untilCached(writtenReports);
     await cleanup(job, owner);
     return undefined;
   };
