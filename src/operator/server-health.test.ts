@@ -1,10 +1,14 @@
 // The built-in scan server's health check against a loopback HTTP server: "up" is cached for the configured
 // time, "down" is not, an outage is logged once, and concurrent callers share one request.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createFakeClock, createRecordingLogger } from '../k8s/testkit.js';
+import { startTestServer } from '../server/testkit.js';
 import { createServerHealthCheck } from './server-health.js';
 
 describe('scan server health check', () => {
@@ -122,5 +126,24 @@ describe('scan server health check', () => {
     assert.equal(await health.isUp(), false);
     assert.equal(logger.lines.filter((l) => l.level === 'warn').length, 1);
     assert.equal(logger.lines[0]?.fields?.url, `http://127.0.0.1:${port}/healthz`);
+  });
+
+  test('against a real vigil server (with a token, which /healthz does not need): up, then down once it stops', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'server-health-'));
+    const server = await startTestServer({ cacheDir, token: 's3cret', noDbStart: true });
+    try {
+      const clock = createFakeClock();
+      const logger = createRecordingLogger();
+      const health = createServerHealthCheck({ serverURL: server.server.url, cacheMs: 1_000, clock, logger });
+      assert.equal(await health.isUp(), true);
+      await server.close();
+      assert.equal(await health.isUp(), true, 'cached');
+      await clock.advance(1_001);
+      assert.equal(await health.isUp(), false, 'stopped: down');
+      assert.equal(logger.lines.filter((l) => l.level === 'warn').length, 1);
+    } finally {
+      await server.close().catch(() => {});
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 });
