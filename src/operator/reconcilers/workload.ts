@@ -275,7 +275,17 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       .find<ServiceAccount>(
         `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(saName)}`,
       )
-      .catch(() => undefined);
+      .catch((error: unknown) => {
+        // Forbidden is a setup problem the user must see, not a reason to stop scanning: go on without the
+        // account's imagePullSecrets (a private image then fails visibly). Anything else is retried.
+        if (!(error instanceof KubeApiError && error.status === 403)) throw error;
+        logger.warn('cannot read the service account; scanning without its imagePullSecrets', {
+          namespace,
+          serviceAccount: saName,
+          ...errorFields(error),
+        });
+        return undefined;
+      });
     const names = pullSecretNames({
       podSpec,
       serviceAccount,
