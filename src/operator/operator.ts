@@ -659,7 +659,10 @@ export function createOperator(options: OperatorOptions): Operator {
     },
     ready() {
       if (synced) return true;
+      // `synced` is set where the controllers wait for the caches, which a standby never does: its informers
+      // run all the same, so it is ready (and can take over at once) when they have all synced.
       const missing = informers.filter(([, i]) => !i.hasSynced()).map(([name]) => name);
+      if (missing.length === 0) return true;
       return `caches not synced: ${missing.join(', ')}`;
     },
     isLeader: () => leading,
