@@ -282,8 +282,11 @@ async function pendingRun(env: OperatorEnv, kubeconfig: string, run: string, lim
       `(a) scanJobsConcurrentLimit=${limit}: ${PODS} pending Pods over ${IMAGES} images in ${NAMESPACES} namespaces → ` +
         `all reported in ${done.toFixed(1)} s from the first create (creating them took ${created.toFixed(1)} s)`,
     );
+    const rss = peakRssMiB(operator.process.child.pid);
+    const keys = [...jobImageKeys.values()].flat();
     log(
-      `    scan Jobs: ${scans.join('; ') || '(no series)'}; results reused: ${reused.join('; ') || '(no series)'}`,
+      `    scan Jobs created: ${jobImageKeys.size}, scanning ${keys.length} images (${new Set(keys).size} distinct); ` +
+        `operator metrics: ${[...scans, ...reused].join('; ') || '(no series)'}; operator peak RSS ${rss.peak.toFixed(0)} MiB`,
     );
     log(
       `(b) API requests by the operator: ${requests} until all reported = ${(requests / PODS).toFixed(2)} per workload; ` +
