@@ -50,3 +50,14 @@ test('one-off keys alone do not fill the main cache', () => {
   }
   assert.ok(cache.size <= 16 + 10, `held ${cache.size}`);
 });
+
+test('keys are pairs: two pairs that would join to one string stay apart', () => {
+  const cache = createDecodedCache<string>(64 * 1024, identity);
+  assert.equal(cache.get('ab', 'c'), undefined);
+  assert.equal(cache.add('ab', 'first', 100, 'c'), true);
+  assert.equal(cache.get('a', 'bc'), undefined);
+  assert.equal(cache.add('a', 'second', 100, 'bc'), true);
+  assert.equal(cache.get('ab', 'c'), 'first');
+  assert.equal(cache.get('a', 'bc'), 'second');
+  assert.equal(cache.get('abc'), undefined);
+});

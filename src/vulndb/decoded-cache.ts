@@ -34,6 +34,7 @@ const WINDOW_SLOTS = 16;
 
 interface Entry<V> {
   key: string;
+  sub: string;
   hash: number;
   value: V;
   bytes: number;
@@ -41,14 +42,18 @@ interface Entry<V> {
   used: boolean;
 }
 
+/**
+ * Keys are pairs of strings (a root bucket and a package name), hashed as they are: joining them into one
+ * string per lookup, and hashing and comparing that, was a noticeable share of an uncached lookup.
+ */
 export interface DecodedCache<V> {
-  /** The cached value, counting the lookup either way. */
-  get(key: string): V | undefined;
+  /** The cached value for (key, sub), counting the lookup either way. */
+  get(key: string, sub?: string): V | undefined;
   /**
-   * Offers a fresh value for key (after get(key) missed); returns whether the cache keeps it (or later a
-   * copy of it), in which case the caller must not hand the same object out for modification.
+   * Offers a fresh value for (key, sub) (after get missed); returns whether the cache keeps it (or later
+   * a copy of it), in which case the caller must not hand the same object out for modification.
    */
-  add(key: string, value: V, bytes: number): boolean;
+  add(key: string, value: V, bytes: number, sub?: string): boolean;
   /** Bytes held, by the callers' estimates. */
   readonly bytes: number;
   readonly size: number;
@@ -64,6 +69,7 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
 
   // The window: a FIFO ring of parallel arrays, newest at (head - 1).
   const windowKeys: (string | undefined)[] = new Array(WINDOW_SLOTS).fill(undefined);
+  const windowSubs: (string | undefined)[] = new Array(WINDOW_SLOTS).fill(undefined);
   const windowValues: (V | undefined)[] = new Array(WINDOW_SLOTS).fill(undefined);
   const windowSizes = new Float64Array(WINDOW_SLOTS);
   const windowHashes = new Uint32Array(WINDOW_SLOTS);
@@ -74,7 +80,9 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
   // The main cache: CLOCK over slots.
   const slots: (Entry<V> | undefined)[] = [];
   const freeSlots: number[] = [];
-  const slotOf = new Map<string, number>();
+  // Keyed by the hash (no key string to build); two keys with one hash share a place, so the second is
+  // not admitted while the first is there.
+  const slotOf = new Map<number, number>();
   let hand = 0;
   let mainBytes = 0;
 
@@ -83,10 +91,16 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
   // Halving after ~10 × the entries that fit keeps the counts about recent lookups (TinyLFU's "reset").
   const sampleSize = Math.max(16 * 1024, Math.floor(budget / 300));
 
-  function hash(key: string): number {
+  /**
+   * FNV-1a over key, a separator and sub, to 30 bits: a small integer (Smi) to V8, so that the Map keyed
+   * by it hashes it without a heap number.
+   */
+  function hash(key: string, sub: string): number {
     let h = 0x811c9dc5;
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    return h >>> 0;
+    h = Math.imul(h ^ 0xffff, 0x01000193);
+    for (let i = 0; i < sub.length; i++) h = Math.imul(h ^ sub.charCodeAt(i), 0x01000193);
+    return (h ^ (h >>> 30)) & 0x3fffffff;
   }
 
   function second(h: number): number {
@@ -98,15 +112,17 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
     return Math.min(sketch[h & (SKETCH_SIZE - 1)]!, sketch[second(h) & (SKETCH_SIZE - 1)]!);
   }
 
-  /** The last key counted and its hash: add(key) follows get(key), and need not hash it again. */
+  /** The last key counted and its hash: add follows get, and need not hash it again. */
   let lastKey = '';
+  let lastSub = '';
   let lastHash = 0;
-  /** The last key get() found nowhere: add() right after it need not look again. */
-  let lastMissed: string | undefined;
+  /** Whether get() found the last key counted nowhere: add() right after it need not look again. */
+  let lastMissed = false;
 
-  function count(key: string): void {
-    const h = hash(key);
+  function count(key: string, sub: string): number {
+    const h = hash(key, sub);
     lastKey = key;
+    lastSub = sub;
     lastHash = h;
     const a = h & (SKETCH_SIZE - 1);
     const b = second(h) & (SKETCH_SIZE - 1);
@@ -116,13 +132,22 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
       for (let i = 0; i < SKETCH_SIZE; i++) sketch[i]! >>>= 1;
       counted = 0;
     }
+    return h;
   }
 
-  /** Ring index of key in the window, or -1. */
-  function windowFind(key: string): number {
+  /** The main cache's slot of (key, sub) with hash h, or -1. */
+  function mainFind(h: number, key: string, sub: string): number {
+    const slot = slotOf.get(h);
+    if (slot === undefined) return -1;
+    const entry = slots[slot]!;
+    return entry.key === key && entry.sub === sub ? slot : -1;
+  }
+
+  /** Ring index of (key, sub) with hash h in the window, or -1. */
+  function windowFind(h: number, key: string, sub: string): number {
     for (let n = 1; n <= windowCount; n++) {
       const at = (head - n + WINDOW_SLOTS) % WINDOW_SLOTS;
-      if (windowKeys[at] === key) return at;
+      if (windowHashes[at] === h && windowKeys[at] === key && windowSubs[at] === sub) return at;
     }
     return -1;
   }
@@ -131,18 +156,20 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
   function windowEvict(): void {
     const at = (head - windowCount + WINDOW_SLOTS) % WINDOW_SLOTS;
     const key = windowKeys[at]!;
+    const sub = windowSubs[at]!;
     const value = windowValues[at]!;
     const bytes = windowSizes[at]!;
     windowKeys[at] = undefined;
+    windowSubs[at] = undefined;
     windowValues[at] = undefined;
     windowCount--;
     windowBytes -= bytes;
-    offer(key, windowHashes[at]!, value, bytes);
+    offer(key, sub, windowHashes[at]!, value, bytes);
   }
 
   /** A result leaving the window: admitted if looked up more than each entry it displaces. */
-  function offer(key: string, keyHash: number, value: V, bytes: number): void {
-    if (bytes > mainBudget || slotOf.has(key)) return;
+  function offer(key: string, sub: string, keyHash: number, value: V, bytes: number): void {
+    if (bytes > mainBudget || slotOf.has(keyHash)) return;
     // The floor holds even while there is room: filling an empty cache with whatever comes by is the kind
     // of burst of survivors that makes V8 pretenure (see above), and one-off keys are not worth keeping.
     const candidateFrequency = frequency(keyHash);
@@ -163,46 +190,50 @@ export function createDecodedCache<V>(budget: number, clone: (value: V) => V): D
       if (candidateFrequency <= frequency(resident.hash)) return;
       slots[hand] = undefined;
       freeSlots.push(hand);
-      slotOf.delete(resident.key);
+      slotOf.delete(resident.hash);
       mainBytes -= resident.bytes;
       hand++;
     }
     if (mainBytes + bytes > mainBudget) return;
     const slot = freeSlots.pop() ?? slots.length;
-    slots[slot] = { key, hash: keyHash, value: clone(value), bytes, used: false };
-    slotOf.set(key, slot);
+    slots[slot] = { key, sub, hash: keyHash, value: clone(value), bytes, used: false };
+    slotOf.set(keyHash, slot);
     mainBytes += bytes;
   }
 
   return {
-    get(key) {
+    get(key, sub = '') {
       if (budget === 0) return undefined;
-      count(key);
-      const slot = slotOf.get(key);
-      if (slot !== undefined) {
+      const h = count(key, sub);
+      lastMissed = false;
+      const slot = mainFind(h, key, sub);
+      if (slot >= 0) {
         const hot = slots[slot]!;
         hot.used = true;
         return hot.value;
       }
-      const at = windowFind(key);
+      const at = windowFind(h, key, sub);
       if (at < 0) {
-        lastMissed = key;
+        lastMissed = true;
         return undefined;
       }
       return windowValues[at];
     },
-    add(key, value, bytes) {
+    add(key, value, bytes, sub = '') {
       if (budget === 0 || bytes > mainBudget) return false;
-      const missed = key === lastMissed;
-      lastMissed = undefined;
-      if (!missed && (slotOf.has(key) || windowFind(key) >= 0)) return false; // cached meanwhile
+      const same = key === lastKey && sub === lastSub;
+      const h = same ? lastHash : hash(key, sub);
+      const missed = same && lastMissed;
+      lastMissed = false;
+      if (!missed && (mainFind(h, key, sub) >= 0 || windowFind(h, key, sub) >= 0)) return false; // cached meanwhile
       while (windowCount > 0 && (windowCount === WINDOW_SLOTS || windowBytes + bytes > windowBudget)) {
         windowEvict();
       }
       windowKeys[head] = key;
+      windowSubs[head] = sub;
       windowValues[head] = value;
       windowSizes[head] = bytes;
-      windowHashes[head] = key === lastKey ? lastHash : hash(key);
+      windowHashes[head] = h;
       head = (head + 1) % WINDOW_SLOTS;
       windowCount++;
       windowBytes += bytes;

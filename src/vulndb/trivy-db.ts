@@ -325,8 +325,7 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
   }
 
   function getAdvisoriesSync(source: string, pkgName: string): Map<string, AdvisoryRecord> {
-    const cacheKey = decodedCacheBytes > 0 ? `${source}\u0000${pkgName}` : '';
-    const cached = decodedCacheBytes > 0 ? decoded.get(cacheKey) : undefined;
+    const cached = decodedCacheBytes > 0 ? decoded.get(source, pkgName) : undefined;
     if (cached !== undefined) return fromCache(cached);
     let list: AdvisoryRecord[] = [];
     // Rough footprint of the raw strings, the decoded objects and the map entries.
@@ -364,7 +363,7 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
         result.raws[i] = record.raw;
         result.rootBuckets[i] = record.rootBucket;
       }
-      decoded.add(cacheKey, result, bytes);
+      decoded.add(source, result, bytes, pkgName);
     }
     return records;
   }
