@@ -249,3 +249,45 @@ test('later root buckets replace earlier ones for the same vulnerability ID; emp
     await merged.close();
   }
 });
+
+test('non-ASCII keys and values on a page of ASCII ones decode as UTF-8, inline or on pages of their own', async () => {
+  const root = createMemoryBucket();
+  const inline = root.bucket('debian 12').bucket('pkg');
+  inline.put('CVE-1', '{"FixedVersion":"1.0"}').put('CVE-2', '{"FixedVersion":"1.0~ü"}');
+  inline.put('CVE-3', '{"VendorIDs":["ß"],"FixedVersion":"2"}').put('CVE-ä', '{"FixedVersion":"3"}');
+  inline.put('CVE-5', '{"FixedVersion":"4"}');
+  // Enough advisories that the package's bucket gets leaf pages of its own.
+  const big = root.bucket('debian 12').bucket('big');
+  const expected = new Map<string, string>();
+  for (let i = 0; i < 400; i++) {
+    const id = i % 7 === 3 ? `CVE-${i}-é` : `CVE-${String(i).padStart(4, '0')}`;
+    const fixed = i % 5 === 2 ? `${i}.0-ñ` : `${i}.0`;
+    big.put(id, `{"FixedVersion":"${fixed}"}`);
+    expected.set(id, fixed);
+  }
+  const path = join(tmp.dir, 'utf8.db');
+  await writeBolt(path, root);
+  const db = await openTrivyDb(path, { decodedCacheBytes: 0 });
+  try {
+    const small = await db.getAdvisories('debian 12', 'pkg');
+    assert.deepEqual(
+      [...small].map(([id, r]) => [id, r.advisory.FixedVersion, r.raw]),
+      [
+        ['CVE-1', '1.0', '{"FixedVersion":"1.0"}'],
+        ['CVE-2', '1.0~ü', '{"FixedVersion":"1.0~ü"}'],
+        ['CVE-3', '2', '{"VendorIDs":["ß"],"FixedVersion":"2"}'],
+        ['CVE-5', '4', '{"FixedVersion":"4"}'],
+        ['CVE-ä', '3', '{"FixedVersion":"3"}'],
+      ],
+    );
+    assert.deepEqual(small.get('CVE-3')!.advisory.VendorIDs, ['ß']);
+    const many = await db.getAdvisories('debian 12', 'big');
+    assert.equal(many.size, expected.size);
+    for (const [id, fixed] of expected) {
+      assert.equal(many.get(id)?.advisory.FixedVersion, fixed, id);
+      assert.equal(many.get(id)?.raw, `{"FixedVersion":"${fixed}"}`, id);
+    }
+  } finally {
+    await db.close();
+  }
+});

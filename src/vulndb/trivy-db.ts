@@ -302,21 +302,31 @@ export function createTrivyDb(db: BoltDb, options: Pick<TrivyDbOptions, 'decoded
     if (bucket === undefined) return 0;
     const source = getDataSource(rootBucket);
     let bytes = 0;
+    // The page's keys and values as one string of one character per byte, made once per page: keys and
+    // values are slices of it (V8 makes a slice of 13 characters or more without copying), instead of
+    // a decoding call per key and value. A slice is the UTF-8 text only when its bytes are ASCII: keys
+    // are checked, and a value the scanner accepts is ASCII; anything else is decoded on its own.
+    let visit = 0;
+    let text = '';
+    let textStart = 0;
+    let textEnd = 0;
     bucket.forEachView((view) => {
       if (view.isBucket || view.valueEnd === view.valueStart) return true;
-      const { buf, keyStart, keyEnd, valueEnd } = view;
-      let id: string;
-      let raw: string;
-      if (isAscii(buf, keyStart, keyEnd)) {
-        // The value follows the key in the page: one string for both, split at a known character offset.
-        const both = utf8Slice(buf, keyStart, valueEnd);
-        id = both.slice(0, keyEnd - keyStart);
-        raw = both.slice(keyEnd - keyStart);
-      } else {
-        id = utf8Slice(buf, keyStart, keyEnd);
-        raw = utf8Slice(buf, view.valueStart, valueEnd);
+      const { buf, keyStart, keyEnd, valueStart, valueEnd } = view;
+      if (view.pageVisit !== visit) {
+        visit = view.pageVisit;
+        textStart = view.dataStart;
+        textEnd = view.dataEnd;
+        text = latin1Slice(buf, textStart, textEnd);
       }
-      const scanned = scanAdvisory(buf, view.valueStart, valueEnd, raw);
+      const inText = keyStart >= textStart && valueEnd <= textEnd;
+      const id =
+        inText && isAscii(buf, keyStart, keyEnd)
+          ? text.slice(keyStart - textStart, keyEnd - textStart)
+          : utf8Slice(buf, keyStart, keyEnd);
+      let raw = inText ? text.slice(valueStart - textStart, valueEnd - textStart) : '';
+      const scanned = inText ? scanAdvisory(buf, valueStart, valueEnd, raw) : undefined;
+      if (scanned === undefined) raw = utf8Slice(buf, valueStart, valueEnd);
       out.push(decodeOne(id, raw, scanned, pkgName, rootBucket, source));
       bytes += 4 * raw.length + 2 * id.length + 300;
       return true;
@@ -483,6 +493,14 @@ const utf8Slice: (buf: Buffer, start: number, end: number) => string =
   typeof (Buffer.prototype as Partial<Utf8Sliceable>).utf8Slice === 'function'
     ? (buf, start, end) => (buf as unknown as Utf8Sliceable).utf8Slice(start, end)
     : (buf, start, end) => buf.toString('utf8', start, end);
+
+type Latin1Sliceable = { latin1Slice(start: number, end: number): string };
+
+/** buf.toString('latin1', start, end), the same way as utf8Slice. */
+const latin1Slice: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as Partial<Latin1Sliceable>).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as unknown as Latin1Sliceable).latin1Slice(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
 
 function isAscii(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;

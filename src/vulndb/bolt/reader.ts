@@ -1,4 +1,5 @@
 import { corrupt } from './errors.js';
+import { ELEMENT_SIZE, PAGE_HEADER_SIZE } from './format.js';
 import {
   branchIndex,
   childAt,
@@ -48,6 +49,16 @@ export interface EntryView {
   readonly valueStart: number;
   readonly valueEnd: number;
   readonly isBucket: boolean;
+  /**
+   * The bytes of buf from the end of the page's element headers to the end of its last value: where
+   * bbolt puts every key and value of the page (a damaged page may put one elsewhere inside the page;
+   * check). The same for every entry shown from one page, so a caller may decode the span once per
+   * page instead of once per key and value.
+   */
+  readonly dataStart: number;
+  readonly dataEnd: number;
+  /** Changes whenever the entry comes from another page than the previous one (or one read again). */
+  readonly pageVisit: number;
   /** The nested bucket at this entry (usable after the callback); only when isBucket. */
   bucket(): Bucket;
 }
@@ -391,6 +402,9 @@ class View implements EntryView {
   valueStart = 0;
   valueEnd = 0;
   isBucket = false;
+  dataStart = 0;
+  dataEnd = 0;
+  pageVisit = 0;
   page!: TreePage;
   /** The page's generation and pgid when the view was filled (see PageStore.refresh). */
   gen = 0;
@@ -691,6 +705,12 @@ class BucketImpl implements Bucket {
     let view: View | undefined;
     this.walk(options, (page, i, path) => {
       view ??= new View(this, path);
+      if (view.pageVisit === 0 || page !== view.page || page.gen !== view.gen) {
+        view.pageVisit++;
+        const last = page.count - 1;
+        view.dataStart = page.base + PAGE_HEADER_SIZE + page.count * ELEMENT_SIZE;
+        view.dataEnd = last < 0 ? view.dataStart : valuePos(page, last) + valueLen(page, last);
+      }
       view.page = page;
       view.gen = page.gen;
       view.id = page.id;
