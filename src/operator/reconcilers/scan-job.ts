@@ -183,12 +183,20 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
   async function cleanup(job: KubeObject, owner: JobOwner | undefined): Promise<void> {
     const name = job.metadata?.name ?? '';
     if (!settings.keepFinishedJobs && !job.metadata?.deletionTimestamp) {
+      // This Job and no other: a workload's Jobs share one name (README decision 5), so the next Job of the
+      // same workload may exist already while a stale cache still shows this one; deleting by name alone
+      // would remove that newer Job before it reports (409 = the uid differs: not ours to delete).
       await client
         .delete(`/apis/batch/v1/namespaces/${ns}/jobs/${encodeURIComponent(name)}`, {
           query: { propagationPolicy: 'Background' },
+          body: {
+            apiVersion: 'v1',
+            kind: 'DeleteOptions',
+            ...(job.metadata?.uid ? { preconditions: { uid: job.metadata.uid } } : {}),
+          },
         })
         .catch((error: unknown) => {
-          if (!(error instanceof KubeApiError && error.isNotFound)) throw error;
+          if (!(error instanceof KubeApiError && (error.isNotFound || error.status === 409))) throw error;
         });
     }
     for (const key of coordinator.finished(name, jobImageKeys(job))) options.enqueueWorkload(key);
