@@ -1,6 +1,6 @@
 import { type Clock, systemClock, type Timer } from './clock.js';
 import { objectKey } from './keys.js';
-import type { KubeClient, KubeObject, Query, WatchEvent } from './kube-client.js';
+import type { KubeClient, KubeList, KubeObject, Query, WatchEvent } from './kube-client.js';
 import { listAndWatch } from './list-watch.js';
 import { errorFields, type Logger, silentLogger } from './logger.js';
 import { createStore, type IndexFunc } from './store.js';
@@ -30,6 +30,15 @@ export interface InformerOptions<T extends KubeObject> {
   /** Replays every cached object to onUpdate(obj, obj) this often; unset or 0 disables it. */
   resyncPeriodMs?: number;
   indexers?: Record<string, IndexFunc<T>>;
+  /**
+   * Like client-go's SetTransform: applied to every object as it arrives (each list page's items, each watch
+   * event's object) before it is indexed, stored or handed to a handler, so a cache can keep only the fields
+   * its readers use (e.g. no metadata.managedFields, no report findings). It must return a new object or
+   * the one given, not throw (a throw is logged and the object is kept as it came), and keep what the
+   * informer itself needs: metadata.namespace, name and resourceVersion. List items may not carry apiVersion
+   * and kind yet when it sees them (they are filled in from the list afterwards).
+   */
+  transform?: (object: T) => T;
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
@@ -70,6 +79,24 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
   let controller: AbortController | undefined;
   let loop: Promise<void> | undefined;
   let resyncTimer: Timer | undefined;
+
+  // The transform runs inside the client's list and watch, per page and per event: applied to the whole list
+  // after listing, a relist of thousands of large objects would be held in full until its last page came.
+  const transform = options.transform;
+  const source = transform
+    ? transformingClient<T>(options.client, (object) => {
+        try {
+          return transform(object);
+        } catch (error) {
+          logger.error('informer transform failed; caching the object as it came', {
+            path: options.path,
+            object: objectKey(object),
+            ...errorFields(error),
+          });
+          return object;
+        }
+      })
+    : options.client;
 
   const query: Query = {
     ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
@@ -154,7 +181,7 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
       const signal = controller.signal;
       if (synced) scheduleResync();
       loop = listAndWatch<T>(
-        options.client,
+        source,
         {
           onList: replace,
           onEvent: apply,
@@ -227,5 +254,45 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
     keys: () => store.keys(),
     byIndex: (index, value) => store.byIndex(index, value),
     lastResourceVersion: () => resourceVersion,
+  };
+}
+
+/**
+ * The client as listAndWatch sees it when the informer has a transform: list pages and watch events come out
+ * transformed; everything else goes to the real client. Watch ERROR and BOOKMARK objects are not resources and
+ * pass as they are.
+ */
+function transformingClient<T extends KubeObject>(
+  client: KubeClient,
+  transform: (object: T) => T,
+): KubeClient {
+  return {
+    server: client.server,
+    request: (method, path, options) => client.request(method, path, options),
+    get: (path, options) => client.get(path, options),
+    find: (path, options) => client.find(path, options),
+    async list<U>(path: string, options?: Parameters<KubeClient['list']>[1]) {
+      const page = await client.list<T>(path, options);
+      const items = page.items.map((item) => transform(item));
+      return { ...page, items } as unknown as KubeList<U>;
+    },
+    create: (path, body, options) => client.create(path, body, options),
+    replace: (path, body, options) => client.replace(path, body, options),
+    patch: (path, body, contentType, options) => client.patch(path, body, contentType, options),
+    delete: (path, options) => client.delete(path, options),
+    watch<U>(path: string, query: Query, onEvent: (event: WatchEvent<U>) => void, signal?: AbortSignal) {
+      return client.watch<T>(
+        path,
+        query,
+        (event) => {
+          const resource = event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED';
+          const out = resource ? { type: event.type, object: transform(event.object) } : event;
+          onEvent(out as unknown as WatchEvent<U>);
+        },
+        signal,
+      );
+    },
+    text: (path, options) => client.text(path, options),
+    close: () => client.close(),
   };
 }

@@ -276,6 +276,78 @@ describe('informer (scripted client)', () => {
     await informer.stop();
   });
 
+  test('transform: applied per list page and per watch event before store, indexes and handlers; a throw keeps the object', async () => {
+    const clock = createFakeClock();
+    const logger = createRecordingLogger();
+    const big = (name: string, rv: string, labels: Record<string, string> = {}) => ({
+      ...cm(name, rv, labels),
+      metadata: { ...cm(name, rv, labels).metadata, managedFields: [{ manager: 'x' }] },
+      data: { payload: 'x'.repeat(1000) },
+    });
+    const scripted = createScriptedClient(
+      () => [big('a', '1', { app: 'web' }), big('b', '2'), big('c', '3')],
+      () => '3',
+    );
+    const seenByTransform: Array<{ name: string; listedSoFar: number }> = [];
+    const informer = createInformer<KubeObject>({
+      client: scripted.client,
+      path: '/api/v1/configmaps',
+      clock,
+      logger,
+      pageSize: 2,
+      indexers: { app: byLabel('app') },
+      transform: (object) => {
+        seenByTransform.push({ name: object.metadata!.name!, listedSoFar: scripted.lists.length });
+        if (object.metadata?.name === 'bad') throw new Error('transform bug');
+        const { managedFields: _m, ...metadata } = object.metadata ?? {};
+        // Relabelling proves the indexes see the transformed object, not the one that came.
+        return {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          metadata: { ...metadata, labels: { app: 'kept' } },
+        };
+      },
+    });
+    const added: KubeObject[] = [];
+    const updated: KubeObject[] = [];
+    informer.addEventHandler({ onAdd: (o) => added.push(o), onUpdate: (_o, n) => updated.push(n) });
+    informer.start();
+    assert.equal(await informer.waitForSync(1000), true);
+    await settle();
+    // Page 1 (a, b) was transformed before page 2 was asked for: no full page is held until the list ends.
+    assert.deepEqual(seenByTransform, [
+      { name: 'a', listedSoFar: 1 },
+      { name: 'b', listedSoFar: 1 },
+      { name: 'c', listedSoFar: 2 },
+    ]);
+    const a = informer.get('ns/a')!;
+    assert.equal(a.data, undefined, 'the store holds the transformed object');
+    assert.equal(a.metadata?.managedFields, undefined);
+    assert.equal(a.kind, 'ConfigMap', 'kind filled in from the list after the transform');
+    assert.deepEqual(
+      informer
+        .byIndex('app', 'kept')
+        .map((o) => o.metadata!.name)
+        .sort(),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(informer.byIndex('app', 'web'), []);
+    assert.ok(added.every((o) => o.data === undefined && o.metadata?.managedFields === undefined));
+
+    scripted.watches[0]!.send({ type: 'MODIFIED', object: big('a', '4') });
+    scripted.watches[0]!.send({ type: 'ADDED', object: big('bad', '5') });
+    scripted.watches[0]!.send({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '6' } } });
+    await settle();
+    assert.equal(updated.length, 1);
+    assert.equal(updated[0]!.data, undefined, 'watch events are transformed before handlers see them');
+    assert.equal(informer.get('ns/a')!.metadata?.resourceVersion, '4');
+    assert.ok(informer.get('ns/bad')!.data, 'a failing transform keeps the object as it came');
+    assert.ok(logger.lines.some((l) => l.level === 'error' && l.message.includes('transform failed')));
+    assert.equal(informer.lastResourceVersion(), '6', 'bookmarks pass untransformed');
+    assert.ok(!seenByTransform.some((s) => s.name === undefined), 'the bookmark never reached the transform');
+    await informer.stop();
+  });
+
   test('stop() right after the sync resolves at once, even before the first watch opened', {
     timeout: 5000,
   }, async () => {
