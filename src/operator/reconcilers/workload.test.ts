@@ -27,8 +27,15 @@ import {
   silentLogger,
 } from '../../k8s/index.js';
 import { createFakeClock, stopInOrder } from '../../k8s/testkit.js';
+import { slimReport } from '../cache-transforms.js';
 import { createScanCoordinator, JOB_IMAGE_KEYS_ANNOTATION } from '../coordinator.js';
-import { buildVulnerabilityReport, failedReportData, type ReportScanStatus } from '../report/index.js';
+import {
+  buildReportData,
+  buildVulnerabilityReport,
+  failedReportData,
+  type ReportScanStatus,
+} from '../report/index.js';
+import { hugeTrivyReport } from '../report/testkit.js';
 import { type Job, jobOutcome, type ScanJobConfig } from '../scan-job/index.js';
 import { imageKey, type PodSpec, specHash, WORKLOAD_KINDS, type WorkloadKind } from '../workload/index.js';
 import {
@@ -36,7 +43,9 @@ import {
   createWorkloadReconciler,
   type OperatorCaches,
   reportIndexers,
+  reusedReportData,
   type WorkloadSettings,
+  writeReport,
 } from './workload.js';
 
 const execFileAsync = promisify(execFile);
@@ -251,22 +260,122 @@ describe('workload reconciler decisions (plain caches, real API server for write
 
   test('a fresh result of the same image elsewhere: this workload gets its report from it, no Job', async () => {
     const { caches, reconcile, counts } = setup();
-    const image = `registry.example.com/shared@${digest('b')}`;
-    const first = await pod(caches, 'shared-first', image);
-    const second = await pod(caches, 'shared-second', image);
-    caches.reports.items.push(
-      report(first, 'Pod', image, { phase: 'Succeeded', lastScanTime: rfc3339(NOW - 5_000) }),
+    // The source runs the image pinned by digest; this workload runs it by tag, and its pod reports the digest.
+    const pinned = `registry.example.com/shared@${digest('b')}`;
+    const tagged = 'registry.example.com/shared:1.0';
+    const first = await pod(caches, 'shared-first', pinned);
+    const second = await pod(caches, 'shared-second', tagged);
+    second.status = {
+      containerStatuses: [
+        { name: 'app', image: tagged, imageID: `registry.example.com/shared@${digest('b')}` },
+      ],
+    };
+    const source = await cp.client.create<VulnerabilityReport>(
+      collectionPath(VULNERABILITY_REPORT, NS),
+      buildVulnerabilityReport({
+        owner: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: 'shared-first',
+          namespace: NS,
+          uid: first.metadata?.uid ?? '',
+        },
+        container: 'app',
+        specHash: hashOf(first),
+        image: pinned,
+        imageKey: imageKey(pinned),
+        data: buildReportData(hugeTrivyReport(7), {
+          image: pinned,
+          additionalFields: [],
+          now: new Date(NOW - 5_000),
+          scannerVersion: '1.0.0',
+        }),
+        status: { phase: 'Succeeded', lastScanTime: rfc3339(NOW - 5_000) },
+        resourceLabels: [],
+        additionalLabels: {},
+      }),
     );
+    // The cache holds it as the operator's does: without findings, so the reconciler must read it whole.
+    caches.reports.items.push(slimReport({ keepFindingsForMetrics: false })(source));
     assert.equal(await reconcile('Pod/wl-test/shared-second'), undefined);
     assert.deepEqual(await jobsFor('shared-second'), []);
     const [written] = await reportsOf('shared-second');
     assert.ok(written, 'the second workload has a report');
     assert.equal(written.metadata.labels?.[REPORT_LABELS.resourceSpecHash], hashOf(second));
-    assert.equal(written.metadata.annotations?.['vigil.aquasecurity.github.io/image-key'], imageKey(image));
+    assert.equal(written.metadata.annotations?.['vigil.aquasecurity.github.io/image-key'], imageKey(pinned));
     assert.equal((written as { status?: { phase?: string } }).status?.phase, 'Succeeded');
     assert.equal(written.metadata.ownerReferences?.[0]?.uid, second.metadata?.uid);
+    // Its own image identity (the tag it runs), the source's findings, os, summary and time.
+    assert.deepEqual(written.report.registry, { server: 'registry.example.com' });
+    assert.deepEqual(written.report.artifact, { repository: 'shared', tag: '1.0', digest: digest('b') });
+    assert.deepEqual(source.report.artifact, { repository: 'shared', digest: digest('b') });
+    assert.equal(written.report.vulnerabilities.length, 7);
+    assert.deepEqual(written.report.vulnerabilities, source.report.vulnerabilities);
+    assert.deepEqual(written.report.summary, source.report.summary);
+    assert.deepEqual(written.report.os, source.report.os);
+    assert.equal(written.report.updateTimestamp, source.report.updateTimestamp);
     assert.equal(counts.reused, 1);
     assert.deepEqual(counts.written, ['Succeeded']);
+  });
+
+  test('a shared result deleted before it is read: nothing written, planned again in a second', async () => {
+    const { caches, reconcile, counts } = setup();
+    const image = `registry.example.com/vanished@${digest('9')}`;
+    const first = await pod(caches, 'vanished-first', image);
+    await pod(caches, 'vanished-second', image);
+    // Only in the (stale) cache: the API server no longer has it.
+    caches.reports.items.push(
+      report(first, 'Pod', image, { phase: 'Succeeded', lastScanTime: rfc3339(NOW) }),
+    );
+    const stale = caches.reports.items.at(-1)!;
+    stale.report.updateTimestamp = rfc3339(NOW);
+    assert.deepEqual(await reconcile('Pod/wl-test/vanished-second'), { requeueAfterMs: 1_000 });
+    assert.deepEqual(await reportsOf('vanished-second'), []);
+    assert.equal(counts.reused, 0);
+  });
+
+  test('writeReport: a FAILED rescan over a cached (finding-less) report keeps the stored findings', async () => {
+    const image = `registry.example.com/rescan@${digest('8')}`;
+    const { caches } = setup();
+    const p = await pod(caches, 'rescan', image);
+    const owner = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: 'rescan',
+      namespace: NS,
+      uid: p.metadata?.uid ?? '',
+    };
+    const common = {
+      owner,
+      container: 'app',
+      specHash: hashOf(p),
+      image,
+      imageKey: imageKey(image),
+      resourceLabels: [],
+      additionalLabels: {},
+    };
+    const good = await cp.client.create<VulnerabilityReport>(
+      collectionPath(VULNERABILITY_REPORT, NS),
+      buildVulnerabilityReport({
+        ...common,
+        data: buildReportData(hugeTrivyReport(3), {
+          image,
+          additionalFields: ['Description', 'Links', 'CVSS'],
+          now: new Date(NOW - 60_000),
+          scannerVersion: '1.0.0',
+        }),
+        status: { phase: 'Succeeded', lastScanTime: rfc3339(NOW - 60_000) },
+      }),
+    );
+    const failed = buildVulnerabilityReport({
+      ...common,
+      data: failedReportData({ image, now: new Date(NOW), scannerVersion: '1.0.0' }),
+      status: { phase: 'FAILED', reason: 'ScanFailed', message: 'boom', lastScanTime: rfc3339(NOW) },
+    });
+    const written = await writeReport(cp.client, failed, slimReport({ keepFindingsForMetrics: true })(good));
+    assert.equal((written as { status?: { phase?: string } }).status?.phase, 'FAILED');
+    assert.deepEqual(written.report.vulnerabilities, good.report.vulnerabilities, 'findings kept whole');
+    assert.ok(written.report.vulnerabilities[0]?.description, 'not the cached projection');
   });
 
   test('a FAILED report not due yet: requeued until the retry time, then scanned', async () => {
@@ -434,4 +543,27 @@ describe('workload reconciler decisions (plain caches, real API server for write
     assert.deepEqual(await reportsOf('serverless'), []);
     assert.deepEqual(counts.written, []);
   });
+});
+
+test('reusedReportData: the workload keeps its own registry/repository/tag; digest from its key, else the source', () => {
+  const d = `sha256:${'c'.repeat(64)}`;
+  const source = buildReportData(hugeTrivyReport(2), {
+    image: `index.docker.io/library/alpine@${d}`,
+    additionalFields: [],
+    now: new Date('2026-01-02T03:04:05Z'),
+    scannerVersion: '1.0.0',
+  });
+  assert.deepEqual(source.artifact, { repository: 'library/alpine', digest: d });
+  const reused = reusedReportData(source, 'alpine:3.10', `index.docker.io/library/alpine@${d}`);
+  assert.deepEqual(reused.registry, { server: 'index.docker.io' });
+  assert.deepEqual(reused.artifact, { repository: 'library/alpine', tag: '3.10', digest: d });
+  assert.equal(reused.vulnerabilities, source.vulnerabilities);
+  assert.equal(reused.summary, source.summary);
+  assert.equal(reused.os, source.os);
+  assert.equal(reused.updateTimestamp, source.updateTimestamp);
+  // A tag-only key (no running digest known): the source's digest, which the same key's scan found.
+  const byTag = reusedReportData(source, 'docker.io/alpine:3.10', 'index.docker.io/library/alpine:3.10');
+  assert.deepEqual(byTag.artifact, { repository: 'library/alpine', tag: '3.10', digest: d });
+  const noDigest = reusedReportData({ ...source, artifact: { repository: 'x' } }, 'alpine:3.10', 'k:3.10');
+  assert.deepEqual(noDigest.artifact, { repository: 'library/alpine', tag: '3.10' });
 });

@@ -8,6 +8,7 @@ import {
   REPORT_LABELS,
   VULNERABILITY_REPORT,
   type VulnerabilityReport,
+  type VulnerabilityReportData,
   type VulnerabilityScanner,
 } from '../../k8s/crds/index.js';
 import {
@@ -26,9 +27,11 @@ import {
 import { JOB_IMAGE_KEYS_ANNOTATION, type ScanCoordinator } from '../coordinator.js';
 import {
   buildVulnerabilityReport,
+  imageArtifact,
   mergeForUpdate,
   reportIsCurrent,
   reusableResult,
+  type VigilVulnerabilityReport,
 } from '../report/index.js';
 import {
   buildScanJob,
@@ -133,6 +136,10 @@ export async function writeReport(
   const name = desired.metadata.name;
   const path = objectPath(VULNERABILITY_REPORT, name, namespace);
   let current = existing;
+  // A FAILED write keeps the existing report's findings (decision 3), and a cached report has none
+  // (cache-transforms.ts): merge into the stored one instead.
+  if (current && (desired as VigilVulnerabilityReport).status?.phase === 'FAILED')
+    current = await client.find<VulnerabilityReport>(path);
   for (let attempt = 0; ; attempt++) {
     try {
       if (!current)
@@ -147,6 +154,23 @@ export async function writeReport(
       current = await client.find<VulnerabilityReport>(path);
     }
   }
+}
+
+/**
+ * The `report` of a workload's report written from another workload's result for the same image key: the
+ * source's findings, os, summary, scanner and updateTimestamp, with THIS workload's image identity —
+ * registry and artifact from its own reference, the digest from the reference, else from the image key, else
+ * the source's. (The source may name the image differently: another tag, or pinned by digest only.)
+ */
+export function reusedReportData(
+  source: VulnerabilityReportData,
+  image: string,
+  imageKey: string,
+): VulnerabilityReportData {
+  const sourceDigest = source.artifact?.digest;
+  const repoDigest = imageKey.includes('@') ? imageKey : sourceDigest ? `@${sourceDigest}` : undefined;
+  const { registry, artifact } = imageArtifact(image, repoDigest);
+  return { ...source, registry, artifact };
 }
 
 export interface WorkloadSettings {
@@ -206,6 +230,9 @@ export function retryDueAt(report: VulnerabilityReport, retryDelayMs: number, ma
   const delay = Math.min(maxDelayMs, retryDelayMs * 2 ** Math.min(attempts - 1, 30));
   return last + delay;
 }
+
+/** When a workload whose shared result vanished before it was read is planned again (the cache catches up). */
+const REPLAN_MS = 1_000;
 
 /** How long a tag-only image waits for its pods to report the running digest before it is scanned by tag. */
 export const DIGEST_WAIT_MS = 60_000;
@@ -381,12 +408,32 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     });
   }
 
+  /**
+   * Writes the workload's report from another report's result; false when that result is gone or no longer
+   * usable (the caller re-plans shortly, from a cache that by then shows why).
+   */
   async function writeReused(
     owner: WorkloadRef,
     hash: string,
     target: ScanTarget,
-    from: VulnerabilityReport,
-  ) {
+    cached: VulnerabilityReport,
+  ): Promise<boolean> {
+    // The cache keeps no findings (cache-transforms.ts): read the source whole.
+    const from = await client.find<VulnerabilityReport>(
+      objectPath(VULNERABILITY_REPORT, cached.metadata.name, cached.metadata.namespace ?? ''),
+    );
+    if (
+      !from ||
+      from.metadata.annotations?.[IMAGE_KEY_ANNOTATION] !== target.imageKey ||
+      (statusOf(from).phase ?? 'Succeeded') !== 'Succeeded' ||
+      !Array.isArray(from.report?.vulnerabilities)
+    ) {
+      logger.debug('shared result changed before it was read; planning again', {
+        imageKey: target.imageKey,
+        from: `${cached.metadata.namespace}/${cached.metadata.name}`,
+      });
+      return false;
+    }
     const own = caches.reports
       .byIndex(REPORT_OWNER_INDEX, `${owner.kind}/${owner.namespace}/${owner.name}`)
       .find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === target.container);
@@ -404,7 +451,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       specHash: hash,
       image: target.image,
       imageKey: target.imageKey,
-      data: from.report,
+      data: reusedReportData(from.report, target.image, target.imageKey),
       status: { phase: 'Succeeded', lastScanTime: fromStatus.lastScanTime ?? from.report.updateTimestamp },
       ...(settings.reportTTL ? { ttl: settings.reportTTL } : {}),
       resourceLabels: [...settings.resourceLabels],
@@ -419,6 +466,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       imageKey: target.imageKey,
       from: `${from.metadata.namespace}/${from.metadata.name}`,
     });
+    return true;
   }
 
   async function submit(
@@ -539,7 +587,9 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     const hash = specHash(template.spec);
     const plans = plan(owner, hash, targets, ownerKey, pods);
 
-    for (const p of plans) if (p.state === 'reuse') await writeReused(owner, hash, p.target, p.from);
+    let replan = false;
+    for (const p of plans)
+      if (p.state === 'reuse' && !(await writeReused(owner, hash, p.target, p.from))) replan = true;
 
     const toScan = plans.filter((p) => p.state === 'scan').map((p) => p.target);
     const retryAt = Math.min(
@@ -549,6 +599,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     // Pod status updates enqueue this key as well; the requeue bounds the wait if none comes.
     if (plans.some((p) => p.state === 'digest-pending'))
       requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, 5_000);
+    if (replan) requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, REPLAN_MS);
     if (toScan.length > 0) {
       const serverUp = options.serverHealth ? await options.serverHealth.isUp() : true;
       if (!serverUp) logger.debug('scan deferred: scan server not healthy', { workload: key });
