@@ -33,6 +33,7 @@ import {
   splitKey,
   systemClock,
 } from '../k8s/index.js';
+import { secretMetadataOnly, slimPod, slimReport, withoutManagedFields } from './cache-transforms.js';
 import {
   formatGoDuration,
   namespaceInScope,
@@ -260,12 +261,16 @@ export function createOperator(options: OperatorOptions): Operator {
   const common = { client, clock, logger };
   const handlers = { live: 0 };
 
+  // Every cache keeps only what its readers use (cache-transforms.ts): no managedFields anywhere, no report
+  // findings unless trivy_vulnerability_id needs them, slim Pods, no Secret data.
+  const slim = { ...common, transform: withoutManagedFields };
   const workloads = Object.fromEntries(
     WORKLOAD_KINDS.map((kind) => [
       kind,
       countHandlers(
         scopedInformer<KubeObject>(WORKLOAD_TYPES[kind], scope, {
           ...common,
+          transform: kind === 'Pod' ? slimPod : withoutManagedFields,
           indexers: { [CONTROLLER_INDEX]: byControllerUid },
         }),
         handlers,
@@ -274,10 +279,10 @@ export function createOperator(options: OperatorOptions): Operator {
   ) as Record<WorkloadKind, Informer<KubeObject>>;
   const caches: OperatorCaches = {
     workloads,
-    deployments: countHandlers(scopedInformer<KubeObject>(DEPLOYMENT_TYPE, scope, common), handlers),
+    deployments: countHandlers(scopedInformer<KubeObject>(DEPLOYMENT_TYPE, scope, slim), handlers),
     scanJobs: countHandlers(
       createInformer<Job>({
-        ...common,
+        ...slim,
         path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
         labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
       }),
@@ -286,25 +291,26 @@ export function createOperator(options: OperatorOptions): Operator {
     reports: countHandlers(
       scopedInformer<VulnerabilityReport>(VULNERABILITY_REPORT, scope, {
         ...common,
+        transform: slimReport({
+          keepFindingsForMetrics: env.metricsFindingsEnabled && env.metricsVulnIdEnabled,
+        }),
         indexers: reportIndexers,
       }),
       handlers,
     ),
     scanners: countHandlers(
       createInformer<VulnerabilityScanner>({
-        ...common,
+        ...slim,
         path: collectionPath(VULNERABILITY_SCANNER),
       }),
       handlers,
     ),
-    namespaces: countHandlers(
-      createInformer<KubeObject>({ ...common, path: '/api/v1/namespaces' }),
-      handlers,
-    ),
+    namespaces: countHandlers(createInformer<KubeObject>({ ...slim, path: '/api/v1/namespaces' }), handlers),
   };
   const secrets = countHandlers(
     createInformer<KubeObject>({
       ...common,
+      transform: secretMetadataOnly,
       path: `/api/v1/namespaces/${encodeURIComponent(operatorNamespace)}/secrets`,
       labelSelector: MANAGED_BY_SELECTOR,
     }),

@@ -86,8 +86,12 @@ export function isFailedWithoutData(report: VulnerabilityReport): boolean {
   if (status?.phase !== 'FAILED') return false;
   const data = report.report as VulnerabilityReport['report'] | undefined;
   if (data === undefined) return true;
+  // The summary decides: the informer cache keeps no findings (operator/cache-transforms.ts), so
+  // `vulnerabilities` is usually absent here.
   const s = data.summary;
-  const counted = s ? s.criticalCount + s.highCount + s.mediumCount + s.lowCount + s.unknownCount : 0;
+  const counted = s
+    ? s.criticalCount + s.highCount + s.mediumCount + s.lowCount + s.unknownCount + (s.noneCount ?? 0)
+    : 0;
   return counted === 0 && (data.vulnerabilities?.length ?? 0) === 0;
 }
 

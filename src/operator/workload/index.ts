@@ -28,6 +28,7 @@ export {
   type ResolveOptions,
   type ResolveResult,
   resolveScanOwner,
+  scannedThroughController,
   type WorkloadLookup,
   type WorkloadRef,
   workloadRef,

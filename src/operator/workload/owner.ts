@@ -49,6 +49,15 @@ const POD_CONTROLLERS: ReadonlySet<string> = new Set([
   'Job',
 ]);
 
+/**
+ * True for a pod whose controller (a ReplicaSet, ReplicationController, StatefulSet, DaemonSet or Job) is
+ * scanned instead of the pod: the pod is never a report owner, only a source of running digests.
+ */
+export function scannedThroughController(pod: KubeObject): boolean {
+  const controller = controllerOf(pod);
+  return controller !== undefined && POD_CONTROLLERS.has(controller.kind);
+}
+
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
