@@ -159,12 +159,27 @@ describe('vigil operator (end to end)', () => {
       `/apis/apps/v1/namespaces/${NS}/deployments`,
       deployment(NS, 'web2', env.debianImage.reference),
     );
+    // The same image pinned by digest: a shared result too, but the report names the image as this pod does.
+    const pinned = env.debianImage.digestReference;
+    await env.client.create(`/api/v1/namespaces/${NS}/pods`, pod(NS, 'pinned', pinned));
     const report = await env.waitFor(
       "web2's report",
       async () => (await reportsNow()).find((r) => /^replicaset-web2-[a-z0-9]+-app$/.test(r.metadata.name)),
       120_000,
     );
     assert.equal((report as Json).status?.phase, 'Succeeded', JSON.stringify((report as Json).status));
+    const pinnedReport = await env.waitFor(
+      "the pinned pod's report",
+      async () => (await reportsNow()).find((r) => r.metadata.name === 'pod-pinned-main'),
+      120_000,
+    );
+    const digest = pinned.slice(pinned.indexOf('@') + 1);
+    assert.deepEqual(report.report.artifact, { repository: 'vigil/debian', tag: 'bookworm', digest });
+    assert.deepEqual(pinnedReport.report.artifact, { repository: 'vigil/debian', digest }, 'no borrowed tag');
+    assert.equal(pinnedReport.report.registry?.server, env.registry.host);
+    assert.deepEqual(pinnedReport.report.summary, report.report.summary);
+    assert.equal(pinnedReport.report.vulnerabilities.length, report.report.vulnerabilities.length);
+    assert.equal(pinnedReport.metadata.annotations?.['vigil.aquasecurity.github.io/image'], pinned);
     assert.equal(jobsCreated.size, before, 'no scan Job for an image already scanned');
     const metrics = await (await fetch(env.metricsUrl())).text();
     const reused = /^vigil_scan_results_reused_total(?:\{[^}]*\})? (\d+)/m.exec(metrics);
