@@ -12,7 +12,7 @@ export {
   serviceAccountOf,
 } from './credentials.js';
 export { decodeScanOutput, ScanOutputError } from './decode.js';
-export { fnv32a, isValidLabelValue, safeEncodeString, shortHash } from './hash.js';
+export { isValidLabelValue, shortHash } from './hash.js';
 export {
   ANNOTATION_CONTAINER_IMAGES,
   ANNOTATION_RESOURCE_NAME,

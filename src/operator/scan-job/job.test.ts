@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fnv32a as fnv32aBytes, safeEncodeString } from '../workload/hash.js';
 import type { ScanJobConfig } from './config.js';
-import { fnv32a, safeEncodeString, shortHash } from './hash.js';
+import { shortHash } from './hash.js';
+
+const fnv32a = (text: string) => fnv32aBytes(Buffer.from(text, 'utf8'));
+
 import { buildScanJob, mirroredImage, ownerReferenceToJob, scanJobName } from './job.js';
 import type { Container, EnvVar, Job } from './types.js';
 
