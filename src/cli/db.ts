@@ -15,11 +15,11 @@ import {
   type LocalDb,
   openBolt,
   openTrivyDb,
-  parseDbRepository,
   readLocalDb,
   type TrivyDb,
   VulnDbError,
 } from '../vulndb/index.js';
+import { resolveDbRepositories } from './db-repositories.js';
 import { UsageError } from './errors.js';
 
 interface DownloadOptions {
@@ -64,19 +64,10 @@ export function registerDbCommand(program: Command): void {
     .option('--force', 'download even when the local DB is up to date')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (options: DownloadOptions) => {
-      const repositories =
-        options.dbRepository.length > 0
-          ? options.dbRepository
-          : env.TRIVY_DB_REPOSITORY
-            ? env.TRIVY_DB_REPOSITORY.split(',').map((r) => r.trim())
-            : [...DEFAULT_DB_REPOSITORIES];
-      for (const repository of repositories) {
-        try {
-          parseDbRepository(repository);
-        } catch (error) {
-          throw new UsageError(`--db-repository: ${(error as Error).message}`, { cause: error });
-        }
-      }
+      const repositories = resolveDbRepositories(
+        options.dbRepository,
+        env.TRIVY_DB_REPOSITORY ? env.TRIVY_DB_REPOSITORY.split(',').map((r) => r.trim()) : undefined,
+      );
       const logger = stderrLogger(options.quiet ?? false);
       await userFacing(async () => {
         const downloader = createDbDownloader({

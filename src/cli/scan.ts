@@ -14,11 +14,11 @@ import {
 import {
   DEFAULT_DB_REPOSITORIES,
   defaultCacheDir,
-  parseDbRepository,
   SEVERITIES,
   STATUSES,
   type StatusName,
 } from '../vulndb/index.js';
+import { resolveDbRepositories } from './db-repositories.js';
 import { UsageError } from './errors.js';
 import { parseSize } from './server.js';
 import { readPackageVersion } from './version.js';
@@ -361,19 +361,10 @@ function validate(image: string | undefined, options: ScanImageOptions, env: Nod
       throw new UsageError(`--platform: ${(error as Error).message}`);
     }
   }
-  const dbRepositories =
-    options.dbRepository.length > 0
-      ? options.dbRepository
-      : env.TRIVY_DB_REPOSITORY
-        ? list(env.TRIVY_DB_REPOSITORY)
-        : [...DEFAULT_DB_REPOSITORIES];
-  for (const repository of dbRepositories) {
-    try {
-      parseDbRepository(repository);
-    } catch (error) {
-      throw new UsageError(`--db-repository: ${(error as Error).message}`);
-    }
-  }
+  const dbRepositories = resolveDbRepositories(
+    options.dbRepository,
+    env.TRIVY_DB_REPOSITORY ? list(env.TRIVY_DB_REPOSITORY) : undefined,
+  );
   const pkgTypes = list(options.pkgTypes).map((t) => {
     if (t !== 'os' && t !== 'library')
       throw new UsageError(`--pkg-types: unknown type ${t} (use os, library)`);

@@ -18,12 +18,8 @@ import {
   ServerError,
   startScanServer,
 } from '../server/index.js';
-import {
-  createDbDownloader,
-  DEFAULT_DB_REPOSITORIES,
-  defaultCacheDir,
-  parseDbRepository,
-} from '../vulndb/index.js';
+import { createDbDownloader, DEFAULT_DB_REPOSITORIES, defaultCacheDir } from '../vulndb/index.js';
+import { resolveDbRepositories } from './db-repositories.js';
 import { UsageError } from './errors.js';
 import { readPackageVersion } from './version.js';
 
@@ -203,19 +199,10 @@ async function runServer(options: ServerOptions, env: NodeJS.ProcessEnv): Promis
   if (!/^[A-Za-z0-9-]+$/.test(options.tokenHeader)) {
     throw new UsageError(`--token-header: ${JSON.stringify(options.tokenHeader)} is not an HTTP header name`);
   }
-  const repositories =
-    options.dbRepository.length > 0
-      ? options.dbRepository
-      : env.TRIVY_DB_REPOSITORY
-        ? env.TRIVY_DB_REPOSITORY.split(',').map((r) => r.trim())
-        : [...DEFAULT_DB_REPOSITORIES];
-  for (const repository of repositories) {
-    try {
-      parseDbRepository(repository);
-    } catch (error) {
-      throw new UsageError(`--db-repository: ${(error as Error).message}`, { cause: error });
-    }
-  }
+  const repositories = resolveDbRepositories(
+    options.dbRepository,
+    env.TRIVY_DB_REPOSITORY ? env.TRIVY_DB_REPOSITORY.split(',').map((r) => r.trim()) : undefined,
+  );
   const redis = /^rediss?:\/\//.test(options.cacheBackend);
   if (!redis && options.cacheBackend !== 'fs' && options.cacheBackend !== 'memory') {
     throw new UsageError(
