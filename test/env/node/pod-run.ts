@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeApiError } from '../../../src/k8s/errors.js';
 import { type KubeClient, MERGE_PATCH } from '../../../src/k8s/kube-client.js';
+import { repoRoot } from '../paths.js';
 import type { SupervisedProcess, Supervisor } from '../supervisor.js';
 import { ContainerLog } from './container-log.js';
 import { type ImagePrograms, ImageUnavailableError } from './image-programs.js';
@@ -231,7 +232,11 @@ export class PodRun {
     };
     const args = program.args.map((a) => expandReferences(a, podEnv));
     const file = expandReferences(program.file, podEnv);
-    const { launcher, launcherArgs } = await this.mountWrapper(container, prepared.volumes, file, args);
+    const { launcher, launcherArgs } = await this.mountWrapper(container, prepared.volumes, file, args, [
+      repoRoot(),
+      dirname(process.execPath),
+      ...program.pathPrefix,
+    ]);
 
     const runs = this.logs.get(container.name) ?? [];
     const log = new ContainerLog(join(this.ctx.dir, `${container.name}-${runs.length}.log`));
@@ -317,13 +322,17 @@ export class PodRun {
 
   /**
    * Volume mounts need a private mount namespace: the process is started under unshare, which bind-mounts each
-   * volume at its mountPath (deepest last) and changes to workingDir before exec'ing the program.
+   * volume at its mountPath (deepest last) and changes to workingDir before exec'ing the program. A volume
+   * mounted over a host directory the program itself lives in (the checkout, node, the vigil shim — e.g. an
+   * emptyDir at /tmp while the checkout is under /tmp) would hide it, so such paths are bound into the volume at
+   * the same place first and the volume is mounted recursively: the program stays reachable, the host is untouched.
    */
   private async mountWrapper(
     container: Container,
     volumes: Map<string, string>,
     file: string,
     args: string[],
+    keep: readonly string[],
   ): Promise<{ launcher: string; launcherArgs: string[] }> {
     const mounts = [...(container.volumeMounts ?? [])].sort(
       (a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length,
@@ -346,7 +355,12 @@ export class PodRun {
           ? `mkdir -p ${q(dirname(target))}; [ -e ${q(target)} ] || : > ${q(target)}`
           : `mkdir -p ${q(target)}`,
       );
-      lines.push(`mount --bind ${q(source)} ${q(target)}`);
+      const hidden = keep.filter((path) => path.startsWith(`${target}/`));
+      for (const path of hidden) {
+        const inVolume = join(source, relative(target, path));
+        lines.push(`mkdir -p ${q(inVolume)}`, `mount --bind ${q(path)} ${q(inVolume)}`);
+      }
+      lines.push(`mount ${hidden.length > 0 ? '--rbind' : '--bind'} ${q(source)} ${q(target)}`);
       if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${q(target)}`);
       mounted.push(target);
     }
