@@ -22,8 +22,12 @@ test('stopAll stops every process group, grandchildren included', async () => {
   const shell = supervisor.spawn('shell', '/bin/sh', ['-c', 'sleep 300 & echo $! > child.pid; wait'], {
     cwd: dir,
   });
-  await waitFor('the grandchild pid', async () => existsSync(join(dir, 'child.pid')), { timeoutMs: 5000 });
-  const grandchild = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+  // The shell creates child.pid before it writes the number: wait for a whole line, not the file.
+  const pidFile = join(dir, 'child.pid');
+  const readPid = () =>
+    existsSync(pidFile) ? /^(\d+)\n/.exec(readFileSync(pidFile, 'utf8'))?.[1] : undefined;
+  await waitFor('the grandchild pid', async () => readPid() !== undefined, { timeoutMs: 5000 });
+  const grandchild = Number(readPid());
   assert.ok(alive(grandchild));
   await supervisor.stopAll();
   assert.equal(alive(shell.child.pid!), false);
