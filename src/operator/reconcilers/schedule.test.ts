@@ -234,12 +234,18 @@ describe('VulnerabilityScanner reconciler on the real API server', () => {
     return { logger, enqueued, roundStarts, controller, scanners, idle };
   }
 
+  /**
+   * Creates the scanner, then a fake clock starting at its creationTimestamp. A clock started before the
+   * create could see the first fire time fall before the scanner existed (the create crossing a minute
+   * boundary on a loaded machine), which rightly makes no round.
+   */
+  async function createScannerWithClock(body: VulnerabilityScanner) {
+    const created = await cp.client.create<VulnerabilityScanner>(collectionPath(VULNERABILITY_SCANNER), body);
+    return createFakeClock(Date.parse(created.metadata.creationTimestamp ?? ''));
+  }
+
   test('"* * * * *": next time set at once, then one round per minute, each enqueued once; -o wide shows the counts', async () => {
-    const clock = createFakeClock(Date.now());
-    await cp.client.create(
-      collectionPath(VULNERABILITY_SCANNER),
-      scanner('every-minute', { schedule: '* * * * *' }),
-    );
+    const clock = await createScannerWithClock(scanner('every-minute', { schedule: '* * * * *' }));
     const { enqueued, roundStarts, idle } = await startSchedule('every-minute', clock, {
       queued: 0,
       scanned: 5,
@@ -345,11 +351,7 @@ describe('VulnerabilityScanner reconciler on the real API server', () => {
   });
 
   test('a status write that conflicts is retried from a fresh read, and the round is still made once', async () => {
-    const clock = createFakeClock(Date.now());
-    await cp.client.create(
-      collectionPath(VULNERABILITY_SCANNER),
-      scanner('conflicted', { schedule: '* * * * *' }, undefined),
-    );
+    const clock = await createScannerWithClock(scanner('conflicted', { schedule: '* * * * *' }, undefined));
     let bumped = false;
     // Before the first status write, someone else changes the scanner: the cache's resourceVersion is stale.
     const client: KubeClient = Object.assign(Object.create(null), cp.client, {
@@ -378,11 +380,7 @@ describe('VulnerabilityScanner reconciler on the real API server', () => {
   });
 
   test('suspend stops rounds and clears the next time; resuming schedules again', async () => {
-    const clock = createFakeClock(Date.now());
-    await cp.client.create(
-      collectionPath(VULNERABILITY_SCANNER),
-      scanner('paused', { schedule: '* * * * *', suspend: true }),
-    );
+    const clock = await createScannerWithClock(scanner('paused', { schedule: '* * * * *', suspend: true }));
     const { enqueued, idle, controller } = await startSchedule('paused', clock);
     await waitFor(
       'the Suspended condition',
