@@ -2,7 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { type Command, Option } from 'commander';
 import { type Logger, type Platform, parsePlatform } from '../image/index.js';
-import { exitCodeFor, filterReport, renderTable, writeJsonReport } from '../report/index.js';
+import {
+  createIgnoreMatcher,
+  exitCodeFor,
+  filterReport,
+  IgnoreFileError,
+  loadIgnoreFile,
+  renderTable,
+  writeJsonReport,
+} from '../report/index.js';
 import type { RemoteOptions } from '../rpc/index.js';
 import {
   createImageScanner,
@@ -54,6 +62,7 @@ interface ScanImageOptions {
   token?: string;
   tokenHeader: string;
   customHeaders: string[];
+  ignorefile: string;
 }
 
 /**
@@ -129,6 +138,12 @@ export function registerScanCommand(program: Command): void {
       new Option('--ignore-status <list>', `statuses to leave out (${STATUSES.join(', ')})`).default(
         str('TRIVY_IGNORE_STATUS'),
       ),
+    )
+    .addOption(
+      new Option(
+        '--ignorefile <file>',
+        'vulnerability IDs to leave out: .trivyignore lines, or .trivyignore.yaml with paths, purls and expired_at',
+      ).default(str('TRIVY_IGNOREFILE') ?? '.trivyignore'),
     )
     .addOption(
       new Option('--exit-code <code>', 'exit status when vulnerabilities remain').default(
@@ -214,6 +229,19 @@ export function registerScanCommand(program: Command): void {
     .action(async (image: string | undefined, options: ScanImageOptions) => {
       const settings = validate(image, options, env);
       const logger = stderrLogger(options.quiet, options.debug);
+      // Read before the scan: a malformed ignore file fails at once, not after minutes of work.
+      let ignore: ReturnType<typeof createIgnoreMatcher> | undefined;
+      try {
+        const rules = await loadIgnoreFile(options.ignorefile, Date.now());
+        if (rules.vulnerabilities.length > 0) {
+          ignore = createIgnoreMatcher(rules);
+          logger.debug('ignore file read', { file: rules.file, entries: rules.vulnerabilities.length });
+        }
+      } catch (error) {
+        if (error instanceof IgnoreFileError)
+          throw new UsageError(`--ignorefile: ${error.message}`, { exitCode: 1, cause: error });
+        throw error;
+      }
       if (settings.ignoredScanners.length > 0) {
         logger.warn('vigil scans for vulnerabilities only; ignoring other scanners', {
           scanners: settings.ignoredScanners.join(','),
@@ -261,6 +289,7 @@ export function registerScanCommand(program: Command): void {
         severities: settings.severities,
         ignoreUnfixed: options.ignoreUnfixed,
         ...(settings.ignoreStatuses ? { ignoreStatuses: settings.ignoreStatuses } : {}),
+        ...(ignore ? { ignore } : {}),
       });
       const report =
         options.format === 'json'

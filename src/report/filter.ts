@@ -1,10 +1,11 @@
 /**
  * Client-side filtering of a report (trivy:pkg/result/filter.go): keep the requested severities, drop the
- * ignored statuses (--ignore-unfixed ignores every status but "fixed"), collapse duplicates (same ID,
+ * ignored statuses (--ignore-unfixed ignores every status but "fixed") and what the ignore file names, collapse duplicates (same ID,
  * package and path: the larger fixed version wins) and sort as Trivy's BySeverity does.
  */
 import type { DetectedVulnerability } from '../detect/index.js';
 import { SEVERITIES, STATUSES, type StatusName } from '../vulndb/index.js';
+import type { IgnoreCandidate, IgnoreEntry } from './ignore.js';
 import type { Report, Result } from './model.js';
 
 export const ALL_SEVERITIES: readonly string[] = SEVERITIES;
@@ -16,6 +17,8 @@ export interface FilterOptions {
   ignoreStatuses?: readonly StatusName[];
   /** --ignore-unfixed: shorthand for ignoring every status except "fixed". */
   ignoreUnfixed?: boolean;
+  /** --ignorefile rules (createIgnoreMatcher): a vulnerability they match is left out. */
+  ignore?: (candidate: IgnoreCandidate) => IgnoreEntry | undefined;
 }
 
 /** The statuses a filter ignores, as Trivy derives them from its flags. */
@@ -50,6 +53,8 @@ export function compareVulnerabilities(a: DetectedVulnerability, b: DetectedVuln
 export function filterVulnerabilities(
   vulns: readonly DetectedVulnerability[],
   options: FilterOptions = {},
+  /** The result's Target, which ignore-file paths are matched against first. */
+  target = '',
 ): DetectedVulnerability[] {
   const severities = new Set(options.severities ?? ALL_SEVERITIES);
   const ignored = new Set<string>(ignoredStatuses(options));
@@ -58,6 +63,15 @@ export function filterVulnerabilities(
     const v = original.Severity ? original : { ...original, Severity: 'UNKNOWN' };
     if (!severities.has(v.Severity ?? '')) continue;
     if (ignored.has(v.Status ?? 'unknown')) continue;
+    if (
+      options.ignore?.({
+        id: v.VulnerabilityID,
+        target,
+        pkgPath: v.PkgPath,
+        purl: v.PkgIdentifier?.PURL,
+      })
+    )
+      continue;
     const key = [
       v.VulnerabilityID,
       v.PkgID ?? '',
@@ -74,7 +88,7 @@ export function filterVulnerabilities(
 }
 
 export function filterResult(result: Result, options: FilterOptions = {}): Result {
-  const vulns = filterVulnerabilities(result.Vulnerabilities ?? [], options);
+  const vulns = filterVulnerabilities(result.Vulnerabilities ?? [], options, result.Target);
   return { ...result, Vulnerabilities: vulns.length > 0 ? vulns : undefined };
 }
 

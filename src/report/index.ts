@@ -21,6 +21,15 @@ export {
   ignoredStatuses,
 } from './filter.js';
 export { goTime } from './go-time.js';
+export {
+  createIgnoreMatcher,
+  type IgnoreCandidate,
+  type IgnoreEntry,
+  IgnoreFileError,
+  type IgnoreRules,
+  loadIgnoreFile,
+  parseIgnoreFile,
+} from './ignore.js';
 export type { ArtifactType, Metadata, Report, Result } from './model.js';
 export { SCHEMA_VERSION } from './model.js';
 export { renderTable, severityTotals, type TableOptions } from './table.js';

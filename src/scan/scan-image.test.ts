@@ -526,6 +526,52 @@ describe('vigil scan image', () => {
     assert.ok(fromFile.Results.every((r: Json) => r.Packages === undefined));
   });
 
+  test('--ignorefile: a .trivyignore and a .trivyignore.yaml leave findings out; a bad file fails at once', async () => {
+    const ref = `${registry.host}/vigil/app:1.0`;
+    const all = await json([ref]);
+    const java = (report: Json) => findings(resultFor(report, 'Java')).map((f) => f.id);
+    assert.ok(java(all).includes('CVE-2015-6420'));
+    assert.ok(findings(all.Results[0]).some((f) => f.id === 'CVE-2023-45853'));
+
+    const plain = join(scratch.dir, 'ignore-plain');
+    writeFileSync(plain, '# accepted\nCVE-2023-45853\nCVE-2015-6420 exp:2001-01-01\n');
+    const fromPlain = await json(['--ignorefile', plain, ref]);
+    assert.deepEqual(
+      findings(fromPlain.Results[0]).map((f) => f.id),
+      findings(all.Results[0])
+        .map((f) => f.id)
+        .filter((id) => id !== 'CVE-2023-45853'),
+    );
+    assert.deepEqual(java(fromPlain), java(all), 'an expired line ignores nothing');
+
+    const yaml = join(scratch.dir, 'ignore.yaml');
+    const commons = resultFor(all, 'Java').Vulnerabilities.find(
+      (v: Json) => v.VulnerabilityID === 'CVE-2015-6420',
+    );
+    writeFileSync(
+      yaml,
+      [
+        'vulnerabilities:',
+        '  - id: CVE-2015-6420',
+        `    purls: [${JSON.stringify(commons.PkgIdentifier.PURL.replace(/@.*/, ''))}]`,
+        '  - id: CVE-2023-45853',
+        '    paths: ["nowhere/**"]',
+      ].join('\n'),
+    );
+    const viaEnv = parse(await scan(['--format', 'json', ref], { TRIVY_IGNOREFILE: yaml }));
+    assert.deepEqual(
+      java(viaEnv),
+      java(all).filter((id) => id !== 'CVE-2015-6420'),
+    );
+    assert.deepEqual(findings(viaEnv.Results[0]), findings(all.Results[0]), 'a path that does not match');
+
+    writeFileSync(yaml, 'vulnerabilities:\n  - statement: no id\n');
+    const bad = await scan(['--ignorefile', yaml, ref]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--ignorefile: ignore file .*ignore\.yaml: vulnerabilities\[0\]\.id must be/);
+    assert.equal(bad.stdout, '');
+  });
+
   test('an rpm image (Docker v2 manifest): AlmaLinux errata by binary package, third-party vendor skipped', async () => {
     const ref = `${registry.host}/vigil/alma:9.0`;
     const report = await json([ref]);
