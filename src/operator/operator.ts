@@ -182,6 +182,7 @@ export function operatorSettings(config: OperatorConfig, scannerVersion: string)
         }
       : {}),
     compressLogs: sj.compressLogs,
+    ...(config.trivy.ignoreFileName !== undefined ? { ignoreFileName: config.trivy.ignoreFileName } : {}),
   };
   return { workload, scanJob, scanJobConfig };
 }

@@ -472,10 +472,42 @@ describe('parseTrivyConfig', () => {
     ],
     [{ 'trivy.clientServerSkipUpdate': 'x' }, 'trivy.clientServerSkipUpdate', /not a boolean/],
     [{ 'trivy.command': 'sbom' }, 'trivy.command', /use image/],
+    [
+      {
+        'trivy.ignoreFile': 'vulnerabilities:\n  - statement: x\n',
+        'trivy.ignoreFileName': '.trivyignore.yaml',
+      },
+      'trivy.ignoreFile',
+      /ignore file \.trivyignore\.yaml: vulnerabilities\[0\]\.id must be a vulnerability ID/,
+    ],
+    [
+      { 'trivy.ignoreFile': 'CVE-1', 'trivy.ignoreFileName': '../x' },
+      'trivy.ignoreFileName',
+      /not a plain file name/,
+    ],
   ];
   test('invalid values fail with a ConfigError naming the key', () => {
     for (const [data, key, pattern] of invalid)
       assertConfigError(() => parseTrivyConfig(data, {}), key, pattern);
+  });
+
+  test('trivy.ignoreFile: mounted as trivy.ignoreFileName (default .trivyignore); absent or blank = none', () => {
+    assert.equal(parseTrivyConfig(DEFAULT_TRIVY_CONFIGMAP_DATA, {}).ignoreFileName, undefined);
+    assert.equal(parseTrivyConfig({ 'trivy.ignoreFile': '  \n' }, {}).ignoreFileName, undefined);
+    assert.equal(
+      parseTrivyConfig({ 'trivy.ignoreFile': 'CVE-2023-45853\nCVE-2015-6420\n' }, {}).ignoreFileName,
+      '.trivyignore',
+    );
+    assert.equal(
+      parseTrivyConfig(
+        {
+          'trivy.ignoreFile': 'vulnerabilities:\n  - id: CVE-2023-45853\n    statement: minizip unused\n',
+          'trivy.ignoreFileName': '.trivyignore.yaml',
+        },
+        {},
+      ).ignoreFileName,
+      '.trivyignore.yaml',
+    );
   });
 
   test('trivy.command filesystem/rootfs: a warning, and image scanning', () => {

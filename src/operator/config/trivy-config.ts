@@ -2,6 +2,7 @@
  * ConfigMap + Secret `trivy-operator-trivy-config`: the scanner settings (pkg/plugins/trivy/config.go;
  * reference §3.2, §5.3). Vigil runs `vigil scan image` in the scan Job; these settings say how.
  */
+import { IgnoreFileError, parseIgnoreFile } from '../../report/index.js';
 import { ConfigError } from './errors.js';
 import { parseBool, parseDuration, parseList, parseQuantity, SecretValue } from './values.js';
 
@@ -94,6 +95,11 @@ export interface TrivyConfig {
   githubToken: SecretValue | undefined;
   dbRepositoryUsername: SecretValue | undefined;
   dbRepositoryPassword: SecretValue | undefined;
+  /**
+   * The file name `trivy.ignoreFile` is mounted as in scan pods (`trivy.ignoreFileName`, default `.trivyignore`;
+   * a `.yaml`/`.yml` name selects the YAML format); undefined when the ConfigMap has no `trivy.ignoreFile`.
+   */
+  ignoreFileName: string | undefined;
 }
 
 export interface ParseTrivyConfigOptions {
@@ -257,6 +263,8 @@ export function parseTrivyConfig(
         ? true
         : parseBool('trivy.serverInsecure', insecureText.trim());
 
+  const ignoreFileName = checkIgnoreFile(d['trivy.ignoreFile'], str('trivy.ignoreFileName'));
+
   return {
     mode: modeText,
     serverURL,
@@ -286,5 +294,37 @@ export function parseTrivyConfig(
     githubToken: secret('trivy.githubToken'),
     dbRepositoryUsername: secret('trivy.dbRepositoryUsername'),
     dbRepositoryPassword: secret('trivy.dbRepositoryPassword'),
+    ignoreFileName,
   };
+}
+
+const IGNORE_FILE_NAME = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Checks `trivy.ignoreFile` as the scanner will read it, so a mistake is reported once at start (naming the
+ * entry) instead of failing every scan. Returns the file name to mount it as, or undefined without one.
+ */
+function checkIgnoreFile(text: string | undefined, name: string | undefined): string | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const fileName = name ?? '.trivyignore';
+  if (!IGNORE_FILE_NAME.test(fileName) || fileName === '.' || fileName === '..') {
+    throw new ConfigError(
+      'INVALID',
+      'trivy.ignoreFileName',
+      `${JSON.stringify(fileName)} is not a plain file name`,
+      'use .trivyignore, or .trivyignore.yaml for the YAML format with paths and purls',
+    );
+  }
+  try {
+    parseIgnoreFile(text, fileName, Date.now());
+  } catch (error) {
+    if (!(error instanceof IgnoreFileError)) throw error;
+    throw new ConfigError(
+      'INVALID',
+      'trivy.ignoreFile',
+      error.message,
+      'fix the entry (see https://trivy.dev/latest/docs/configuration/filtering/#trivyignoreyaml)',
+    );
+  }
+  return fileName;
 }

@@ -63,6 +63,11 @@ export interface ScanJobConfig {
   containerSecurityContext?: SecurityContext;
   /** scanJob.compressLogs (default true): the report comes back gzip+base64 instead of plain JSON. */
   compressLogs: boolean;
+  /**
+   * The ConfigMap has `trivy.ignoreFile`: it is mounted into the scan containers as this file name
+   * (`trivy.ignoreFileName`, default `.trivyignore`) under IGNORE_FILE_DIR. Undefined = no ignore file.
+   */
+  ignoreFileName?: string;
 }
 
 /** The ConfigMap and Secret holding the scanner's settings (Trivy Operator's names). */

@@ -314,6 +314,39 @@ describe('scan Job on the local cluster (Standalone, restricted Pod Security)', 
     }
   });
 
+  test('trivy.ignoreFile from the ConfigMap: the scan container reads it at /etc/trivy and leaves the CVE out', async () => {
+    const cmPath = `/api/v1/namespaces/${NS}/configmaps/trivy-operator-trivy-config`;
+    const ignoreFile = 'vulnerabilities:\n  - id: CVE-2023-45853\n    statement: minizip is not used\n';
+    await client.patch(
+      cmPath,
+      { data: { 'trivy.severity': 'CRITICAL,LOW', 'trivy.ignoreFile': ignoreFile } },
+      'application/merge-patch+json',
+    );
+    try {
+      const { job } = buildScanJob({
+        owner: { kind: 'DaemonSet', name: 'agent', namespace: WORKLOAD_NS, uid: 'ds-uid' },
+        specHash: 'spec-ignore',
+        targets: [{ container: 'agent', image: open.reference }],
+        config: { ...config, ignoreFileName: '.trivyignore.yaml' },
+      });
+      await client.create(`/apis/batch/v1/namespaces/${NS}/jobs`, job);
+      const { job: done, pod } = await finished(job.metadata.name);
+      assert.equal(jobOutcome(done), 'succeeded', failureReason(done, pod));
+      const log = await client.text(`/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/log`, {
+        query: { container: 'agent' },
+      });
+      const found = (decodeScanOutput(log).Results?.[0]?.Vulnerabilities ?? []).map((v) => v.VulnerabilityID);
+      assert.ok(found.length > 0, 'the LOW findings remain');
+      assert.ok(!found.includes('CVE-2023-45853'), `the ignored CVE is left out: ${found}`);
+    } finally {
+      await client.patch(
+        cmPath,
+        { data: { 'trivy.severity': 'CRITICAL', 'trivy.ignoreFile': null } },
+        'application/merge-patch+json',
+      );
+    }
+  });
+
   test("an image the registry does not have: the Job fails and the reason is vigil's message", async () => {
     const missing = `${registry.host}/vigil/missing:1`;
     const { job, secret } = buildScanJob({

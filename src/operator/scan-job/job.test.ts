@@ -396,6 +396,52 @@ describe('buildScanJob', () => {
     assert.equal(job.spec.template.spec.containers[0]?.resources, undefined);
   });
 
+  test('trivy.ignoreFile: mounted read-only from the ConfigMap into every scan container, TRIVY_IGNOREFILE names it', () => {
+    const standalone: ScanJobConfig = { ...config, mode: 'Standalone', ignoreFileName: '.trivyignore.yaml' };
+    const { job } = buildScanJob({ owner, specHash: 'h', targets, config: standalone });
+    const spec = job.spec.template.spec;
+    assert.deepEqual(
+      spec.volumes?.find((v) => v.name === 'ignorefile'),
+      {
+        name: 'ignorefile',
+        configMap: {
+          name: 'trivy-operator-trivy-config',
+          items: [{ key: 'trivy.ignoreFile', path: '.trivyignore.yaml' }],
+        },
+      },
+    );
+    assert.equal(spec.containers.length, targets.length);
+    for (const container of spec.containers) {
+      assert.deepEqual(
+        container.volumeMounts?.find((m) => m.name === 'ignorefile'),
+        {
+          name: 'ignorefile',
+          mountPath: '/etc/trivy/.trivyignore.yaml',
+          subPath: '.trivyignore.yaml',
+          readOnly: true,
+        },
+      );
+      assert.deepEqual(
+        container.env?.filter((e) => e.name === 'TRIVY_IGNOREFILE'),
+        [{ name: 'TRIVY_IGNOREFILE', value: '/etc/trivy/.trivyignore.yaml' }],
+      );
+    }
+    const init = spec.initContainers?.[0];
+    assert.ok(init, 'Standalone has the DB download');
+    assert.equal(
+      init.volumeMounts?.some((m) => m.name === 'ignorefile'),
+      false,
+      'the DB download does not need it',
+    );
+
+    const without = buildScanJob({ owner, specHash: 'h', targets, config }).job.spec.template.spec;
+    assert.deepEqual(
+      without.volumes?.map((v) => v.name),
+      ['tmp'],
+    );
+    assert.ok(without.containers.every((c) => !c.env?.some((e) => e.name === 'TRIVY_IGNOREFILE')));
+  });
+
   test('insecure and plain-HTTP registries set TRIVY_INSECURE (what vigil honours), TRIVY_NON_SSL too for the latter', () => {
     const envOf = (image: string, extra: Partial<ScanJobConfig>) => {
       const { job } = buildScanJob({

@@ -34,6 +34,10 @@ export const ANNOTATION_SKIP_FILES = 'trivy-operator.aquasecurity.github.io/skip
 export const ANNOTATION_SKIP_DIRS = 'trivy-operator.aquasecurity.github.io/skip-dirs';
 
 export const JOB_NAME_PREFIX = 'scan-vulnerabilityreport-';
+/** Where `trivy.ignoreFile` is mounted (Trivy Operator's place). */
+export const IGNORE_FILE_DIR = '/etc/trivy';
+const IGNORE_FILE_VOLUME = 'ignorefile';
+
 /** Where the scan containers keep the DB and the layer cache: the `tmp` emptyDir. */
 export const CACHE_DIR = '/tmp/vigil/cache';
 export const DB_INIT_CONTAINER = 'vigil-db-download';
@@ -170,7 +174,20 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     },
     ...(initContainers.length > 0 ? { initContainers } : {}),
     containers,
-    volumes: [{ name: 'tmp', emptyDir: {} }],
+    volumes: [
+      { name: 'tmp', emptyDir: {} },
+      ...(config.ignoreFileName !== undefined
+        ? [
+            {
+              name: IGNORE_FILE_VOLUME,
+              configMap: {
+                name: TRIVY_CONFIG_NAME,
+                items: [{ key: 'trivy.ignoreFile', path: config.ignoreFileName }],
+              },
+            },
+          ]
+        : []),
+    ],
     ...(config.scannerImagePullSecrets?.length
       ? { imagePullSecrets: config.scannerImagePullSecrets.map((n) => ({ name: n })) }
       : {}),
@@ -305,6 +322,8 @@ function scanContainer(
   insecure ||= nonSsl || listed(config.insecureRegistries);
   if (insecure) env.push({ name: 'TRIVY_INSECURE', value: 'true' });
   if (nonSsl) env.push({ name: 'TRIVY_NON_SSL', value: 'true' });
+  if (config.ignoreFileName !== undefined)
+    env.push({ name: 'TRIVY_IGNOREFILE', value: `${IGNORE_FILE_DIR}/${config.ignoreFileName}` });
   if (secretName !== undefined) {
     env.push(
       fromSecret('TRIVY_USERNAME', secretName, `${target.container}.username`, false),
@@ -321,7 +340,19 @@ function scanContainer(
     ...(config.resources ? { resources: structuredClone(config.resources) } : {}),
     securityContext: containerSecurityContext(config.containerSecurityContext),
     terminationMessagePolicy: 'FallbackToLogsOnError',
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(config.ignoreFileName !== undefined
+        ? [
+            {
+              name: IGNORE_FILE_VOLUME,
+              mountPath: `${IGNORE_FILE_DIR}/${config.ignoreFileName}`,
+              subPath: config.ignoreFileName,
+              readOnly: true,
+            },
+          ]
+        : []),
+    ],
   };
 }
 

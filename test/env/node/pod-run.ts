@@ -513,10 +513,16 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 /** Removes a directory tree made only of empty directories (what bind-mount targets leave behind). */
+/**
+ * Removes a host directory this pod created for its mount points: empty directories, and the empty files made
+ * as mount points for single-file (subPath) mounts. Anything else in it stays, and so does the directory.
+ */
 async function removeEmptyTree(dir: string): Promise<void> {
   try {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) await removeEmptyTree(join(dir, entry.name));
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await removeEmptyTree(path);
+      else if (entry.isFile() && (await stat(path)).size === 0) await rm(path);
     }
     await rmdir(dir);
   } catch {
