@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { installMode, namespaceInScope, watchedNamespaces } from './namespaces.js';
 import { parseOperatorConfigMap, sanitizeLabelName } from './operator-configmap.js';
 import { DEFAULT_TRIVY_CONFIGMAP_DATA, parseTrivyConfig } from './trivy-config.js';
+import { unsupportedSettings } from './unsupported.js';
 import { formatGoDuration } from './values.js';
 
 const BASE = { OPERATOR_NAMESPACE: 'trivy-system' };
@@ -608,4 +609,40 @@ test('parseBindAddress: Go listen addresses', () => {
   assertConfigError(() => parseBindAddress('k', '::1:80'), 'k', /IPv6/);
   assertConfigError(() => parseBindAddress('k', '[::1:80'), 'k', /unclosed/);
   assertConfigError(() => parseBindAddress('k', 'host:'), 'k', /no valid port/);
+});
+
+describe('unsupportedSettings', () => {
+  test('settings asking for work Vigil does not do are named with what the user will not get', () => {
+    const found = unsupportedSettings(
+      {
+        OPERATOR_EXPOSED_SECRET_SCANNER_ENABLED: 'true',
+        OPERATOR_SBOM_GENERATION_ENABLED: 'false',
+        OPERATOR_CONFIG_AUDIT_SCANNER_ENABLED: 'T',
+        OPERATOR_INFRA_ASSESSMENT_SCANNER_ENABLED: '',
+        OPERATOR_WEBHOOK_BROADCAST_URL: 'https://hooks.example/x',
+        OPERATOR_VULNERABILITY_SCANNER_ENABLED: 'true',
+      },
+      {
+        'trivy.ignorePolicy.apps.web-*': 'package trivy',
+        'trivy.ignorePolicy': '  ',
+        'trivy.sslCertDir': '/etc/ssl/certs',
+        'trivy.ignoreFile': 'CVE-1',
+        'trivy.severity': 'HIGH',
+      },
+    );
+    assert.deepEqual(found, [
+      {
+        setting: 'OPERATOR_EXPOSED_SECRET_SCANNER_ENABLED=true',
+        effect: 'no ExposedSecretReports are written',
+      },
+      { setting: 'OPERATOR_CONFIG_AUDIT_SCANNER_ENABLED=T', effect: 'no ConfigAuditReports are written' },
+      { setting: 'OPERATOR_WEBHOOK_BROADCAST_URL', effect: 'reports are not sent to a webhook' },
+      {
+        setting: 'trivy.ignorePolicy.apps.web-*',
+        effect: 'the Rego ignore policy is not applied (use trivy.ignoreFile)',
+      },
+      { setting: 'trivy.sslCertDir', effect: 'no extra CA certificates are mounted' },
+    ]);
+    assert.deepEqual(unsupportedSettings({}, DEFAULT_TRIVY_CONFIGMAP_DATA), [], 'defaults are quiet');
+  });
 });

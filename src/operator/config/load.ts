@@ -20,6 +20,7 @@ import {
   TRIVY_CONFIG_NAME,
   type TrivyConfig,
 } from './trivy-config.js';
+import { unsupportedSettings } from './unsupported.js';
 
 /** Environment + ConfigMap `trivy-operator` + `trivy-operator-trivy-config`; durations in ms. */
 export interface OperatorConfig extends OperatorEnv, OperatorSettings {
@@ -78,6 +79,9 @@ export async function loadOperatorConfig(options: LoadOperatorConfigOptions): Pr
         mode: trivy.mode,
       },
     );
+  }
+  for (const { setting, effect } of unsupportedSettings(options.env, trivyData)) {
+    logger.warn(`${setting} is not supported by Vigil: ${effect}`, { setting });
   }
   // Secrets are SecretValue objects: logging the config shows "[redacted]" for them.
   logger.info('configuration loaded', {
