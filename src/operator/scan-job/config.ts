@@ -6,14 +6,22 @@ import type { PodSecurityContext, ResourceRequirements, SecurityContext, Tolerat
  * milliseconds.
  */
 export interface ScanJobConfig {
-  /** Where scan Jobs and their credential Secrets are created. */
+  /** Where scan Jobs and their credential Secrets are created (unless scanJobsInSameNamespace). */
   operatorNamespace: string;
-  /** The scan pods' ServiceAccount (OPERATOR_SERVICE_ACCOUNT). */
+  /**
+   * vulnerabilityReports.scanJobsInSameNamespace: the Job and its Secret go to the workload's namespace, and
+   * the pod runs with the workload's serviceAccountName ("default" when it has none) and imagePullSecrets.
+   */
+  scanJobsInSameNamespace?: boolean;
+  /** The scan pods' ServiceAccount (OPERATOR_SERVICE_ACCOUNT); not used with scanJobsInSameNamespace. */
   serviceAccount: string;
   /** The vigil image that runs `vigil scan image` (and `vigil db download` in Standalone). */
   scannerImage: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  /** Secrets to pull the scanner image with (trivy.imagePullSecret). */
+  /**
+   * Secrets to pull the scanner image with (trivy.imagePullSecret), in the operator namespace; not used with
+   * scanJobsInSameNamespace (the pod then has the workload's imagePullSecrets, as Trivy Operator's).
+   */
   scannerImagePullSecrets?: string[];
   mode: 'ClientServer' | 'Standalone';
   /** trivy.serverURL; required in ClientServer. */

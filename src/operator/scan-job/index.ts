@@ -42,6 +42,7 @@ export {
   type ScanJobOwner,
   type ScanJobTarget,
   scanJobName,
+  scanJobNamespace,
 } from './job.js';
 export {
   type ContainerOutcome,

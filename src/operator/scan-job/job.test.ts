@@ -6,7 +6,7 @@ import { shortHash } from './hash.js';
 
 const fnv32a = (text: string) => fnv32aBytes(Buffer.from(text, 'utf8'));
 
-import { buildScanJob, mirroredImage, ownerReferenceToJob, scanJobName } from './job.js';
+import { buildScanJob, mirroredImage, ownerReferenceToJob, scanJobName, scanJobNamespace } from './job.js';
 import type { Container, EnvVar, Job } from './types.js';
 
 const config: ScanJobConfig = {
@@ -488,6 +488,119 @@ describe('buildScanJob', () => {
       '--platform',
       'linux/arm64',
     ]);
+  });
+
+  describe('scanJobsInSameNamespace', () => {
+    const workloadPodSpec = {
+      serviceAccountName: 'shop-sa',
+      imagePullSecrets: [{ name: 'shop-pull' }, { name: '' }, {}],
+      containers: [],
+    };
+    const credentials = new Map([['web', { username: 'robot', password: 'pw' }]]);
+    const withPullSecrets = { ...config, scannerImagePullSecrets: ['vigil-pull'] };
+
+    test('off (default): Job and Secret in the operator namespace, operator SA and scanner pull secrets', () => {
+      for (const sameNamespace of [undefined, false]) {
+        const { job, secret } = buildScanJob({
+          owner,
+          specHash: 'h',
+          targets,
+          config: {
+            ...withPullSecrets,
+            ...(sameNamespace === false ? { scanJobsInSameNamespace: false } : {}),
+          },
+          credentials,
+          workloadPodSpec,
+        });
+        assert.equal(job.metadata.namespace, 'vigil-system');
+        assert.equal(secret?.metadata.namespace, 'vigil-system');
+        assert.equal(job.spec.template.spec.serviceAccountName, 'vigil-operator');
+        assert.deepEqual(job.spec.template.spec.imagePullSecrets, [{ name: 'vigil-pull' }]);
+      }
+      assert.equal(scanJobNamespace(owner, config), 'vigil-system');
+    });
+
+    test("on: Job and Secret in the workload's namespace, the workload's SA and imagePullSecrets, the rest unchanged", () => {
+      const on = { ...withPullSecrets, scanJobsInSameNamespace: true };
+      const { job, secret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: on,
+        credentials,
+        workloadPodSpec,
+      });
+      const { job: off, secret: offSecret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: withPullSecrets,
+        credentials,
+        workloadPodSpec,
+      });
+      assert.equal(scanJobNamespace(owner, on), 'shop');
+      assert.equal(job.metadata.namespace, 'shop');
+      assert.equal(job.metadata.name, JOB_NAME, 'same name in either mode');
+      assert.equal(secret?.metadata.namespace, 'shop');
+      assert.equal(secret?.metadata.name, `${JOB_NAME}-regcred`);
+      const spec = job.spec.template.spec;
+      assert.equal(spec.serviceAccountName, 'shop-sa');
+      assert.deepEqual(
+        spec.imagePullSecrets,
+        [{ name: 'shop-pull' }],
+        'empty names dropped, no scanner secret',
+      );
+      // Everything else is the default Job's: restricted PSS, containers (credential refs included), labels.
+      const strip = (j: Job) => {
+        const copy = structuredClone(j);
+        delete copy.metadata.namespace;
+        delete copy.spec.template.spec.serviceAccountName;
+        delete copy.spec.template.spec.imagePullSecrets;
+        return copy;
+      };
+      assert.deepEqual(strip(job), strip(off));
+      assert.equal(spec.automountServiceAccountToken, false);
+      assert.equal(spec.securityContext?.runAsNonRoot, true);
+      assert.deepEqual(
+        { ...secret, metadata: { ...secret?.metadata, namespace: 'x' } },
+        {
+          ...offSecret,
+          metadata: { ...offSecret?.metadata, namespace: 'x' },
+        },
+      );
+    });
+
+    test('on, a workload with neither a ServiceAccount nor pull secrets: "default" and no imagePullSecrets', () => {
+      const { job } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: { ...withPullSecrets, scanJobsInSameNamespace: true },
+        workloadPodSpec: { containers: [] },
+      });
+      assert.equal(job.metadata.namespace, 'shop');
+      assert.equal(job.spec.template.spec.serviceAccountName, 'default');
+      assert.equal(job.spec.template.spec.imagePullSecrets, undefined);
+      const { job: noSpec } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: { ...config, scanJobsInSameNamespace: true },
+      });
+      assert.equal(noSpec.spec.template.spec.serviceAccountName, 'default');
+    });
+
+    test('on, a workload in the operator namespace still runs as the workload', () => {
+      const { job } = buildScanJob({
+        owner: { ...owner, namespace: 'vigil-system' },
+        specHash: 'h',
+        targets,
+        config: { ...config, scanJobsInSameNamespace: true },
+        workloadPodSpec,
+      });
+      assert.equal(job.metadata.namespace, 'vigil-system');
+      assert.equal(job.spec.template.spec.serviceAccountName, 'shop-sa');
+    });
   });
 
   test('errors: no targets; ClientServer without a server URL', () => {

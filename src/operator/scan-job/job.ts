@@ -64,6 +64,10 @@ export interface ScanJobTarget {
 /** The part of the workload's pod spec the builder reads (any pod spec type carries it). */
 export interface WorkloadPodSpec {
   nodeSelector?: Record<string, string>;
+  /** Used for the scan pod with scanJobsInSameNamespace. */
+  serviceAccountName?: string;
+  /** Used for the scan pod with scanJobsInSameNamespace. */
+  imagePullSecrets?: Array<{ name?: string }>;
   [key: string]: unknown;
 }
 
@@ -77,7 +81,8 @@ export interface ScanJobInput {
   credentials?: ReadonlyMap<string, RegistryCredential>;
   /**
    * The workload's pod spec. Used for the platform: a `kubernetes.io/arch` node selector makes the scan pull
-   * that platform's image (`--platform linux/<arch>`), as the workload's nodes do.
+   * that platform's image (`--platform linux/<arch>`), as the workload's nodes do; and, with
+   * scanJobsInSameNamespace, for the scan pod's serviceAccountName and imagePullSecrets.
    */
   workloadPodSpec?: WorkloadPodSpec;
 }
@@ -114,6 +119,47 @@ export function resourceLabels(
   };
 }
 
+/**
+ * Where the scan Job for `owner` is created: the operator namespace, or with scanJobsInSameNamespace the
+ * workload's (a cluster-scoped owner has none: the operator namespace then).
+ */
+export function scanJobNamespace(
+  owner: Pick<ScanJobOwner, 'namespace'>,
+  config: Pick<ScanJobConfig, 'operatorNamespace' | 'scanJobsInSameNamespace'>,
+): string {
+  return config.scanJobsInSameNamespace && owner.namespace !== ''
+    ? owner.namespace
+    : config.operatorNamespace;
+}
+
+/**
+ * The scan pod's identity. Default: OPERATOR_SERVICE_ACCOUNT and the scanner image's pull secrets, which live
+ * in the operator namespace. In the workload's namespace those do not exist, so the pod runs as the workload
+ * does (Trivy Operator §3.1): its ServiceAccount, "default" when it names none, and its imagePullSecrets.
+ */
+function podIdentity(
+  config: ScanJobConfig,
+  sameNamespace: boolean,
+  spec: WorkloadPodSpec | undefined,
+): Pick<PodSpec, 'serviceAccountName' | 'imagePullSecrets'> {
+  if (!sameNamespace) {
+    return {
+      serviceAccountName: config.serviceAccount,
+      ...(config.scannerImagePullSecrets?.length
+        ? { imagePullSecrets: config.scannerImagePullSecrets.map((n) => ({ name: n })) }
+        : {}),
+    };
+  }
+  const pullSecrets = (spec?.imagePullSecrets ?? [])
+    .map((s) => s?.name)
+    .filter((n): n is string => typeof n === 'string' && n !== '')
+    .map((name) => ({ name }));
+  return {
+    serviceAccountName: spec?.serviceAccountName || 'default',
+    ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets } : {}),
+  };
+}
+
 /** Builds the scan Job (and its credential Secret) for a workload. Pure: nothing is sent anywhere. */
 export function buildScanJob(input: ScanJobInput): ScanJobObjects {
   const { owner, config, targets } = input;
@@ -125,6 +171,12 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     );
   }
   const name = scanJobName(owner);
+  const namespace = scanJobNamespace(owner, config);
+  const identity = podIdentity(
+    config,
+    config.scanJobsInSameNamespace === true && owner.namespace !== '',
+    input.workloadPodSpec,
+  );
   const secretName = regcredSecretName(name);
   const labels: Record<string, string> = {
     [LABEL_MANAGED_BY]: MANAGED_BY,
@@ -156,7 +208,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
 
   const podSpec: PodSpec = {
     restartPolicy: 'Never',
-    serviceAccountName: config.serviceAccount,
+    serviceAccountName: identity.serviceAccountName,
     automountServiceAccountToken: config.automountServiceAccountToken ?? false,
     securityContext: podSecurityContext(config.podSecurityContext),
     affinity: config.affinity ?? {
@@ -171,9 +223,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     ...(initContainers.length > 0 ? { initContainers } : {}),
     containers,
     volumes: [{ name: 'tmp', emptyDir: {} }],
-    ...(config.scannerImagePullSecrets?.length
-      ? { imagePullSecrets: config.scannerImagePullSecrets.map((n) => ({ name: n })) }
-      : {}),
+    ...(identity.imagePullSecrets ? { imagePullSecrets: identity.imagePullSecrets } : {}),
     ...(config.tolerations?.length ? { tolerations: config.tolerations } : {}),
     ...(config.nodeSelector && Object.keys(config.nodeSelector).length > 0
       ? { nodeSelector: config.nodeSelector }
@@ -183,7 +233,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name, namespace: config.operatorNamespace, labels, annotations },
+    metadata: { name, namespace, labels, annotations },
     spec: {
       backoffLimit: 0,
       completions: 1,
@@ -216,7 +266,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     type: 'Opaque',
     metadata: {
       name: secretName,
-      namespace: config.operatorNamespace,
+      namespace,
       labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
       ...(config.secretTTLMs !== undefined && config.secretTTLMs > 0
         ? { annotations: { [ANNOTATION_SECRET_TTL]: formatGoDuration(config.secretTTLMs) } }
