@@ -108,6 +108,9 @@ const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=trivy-operator';
  */
 const REPORT_PAGE_SIZE = 100;
 
+/** The scan-job controller's key: "namespace/name" (Jobs may be in any namespace with scanJobsInSameNamespace). */
+const scanJobKey = (job: KubeObject) => `${job.metadata?.namespace ?? ''}/${job.metadata?.name ?? ''}`;
+
 /** Everything the reconcilers need, mapped from the loaded configuration in one place. */
 export function operatorSettings(config: OperatorConfig, scannerVersion: string) {
   const env = config;
@@ -147,6 +150,7 @@ export function operatorSettings(config: OperatorConfig, scannerVersion: string)
   const sj = operator.scanJob;
   const scanJobConfig: ScanJobConfig = {
     operatorNamespace: env.namespace,
+    ...(operator.vulnerabilityReports.scanJobsInSameNamespace ? { scanJobsInSameNamespace: true } : {}),
     serviceAccount: env.serviceAccount,
     scannerImage: env.scannerImage,
     imagePullPolicy: 'IfNotPresent',
@@ -265,6 +269,7 @@ export function createOperator(options: OperatorOptions): Operator {
   const operatorNamespace = env.namespace;
   // Cache scope (§2.5): all namespaces, or the target namespaces (the operator namespace is watched for Jobs).
   const scope = watchedNamespaces(config);
+  const sameNamespaceJobs = settings.scanJobConfig.scanJobsInSameNamespace === true;
   const common = { client, clock, logger };
   const handlers = { live: 0 };
 
@@ -290,7 +295,11 @@ export function createOperator(options: OperatorOptions): Operator {
     scanJobs: countHandlers(
       createInformer<Job>({
         ...slim,
-        path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
+        // scanJobsInSameNamespace: Jobs are in the workloads' namespaces, so all of them (label-selected; the
+        // opt-in RBAC of deploy/rbac/opt-in/scan-jobs-in-same-namespace.yaml grants the cluster-wide list/watch).
+        path: sameNamespaceJobs
+          ? '/apis/batch/v1/jobs'
+          : `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
         labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
       }),
       handlers,
@@ -407,6 +416,8 @@ export function createOperator(options: OperatorOptions): Operator {
         settings: settings.workload,
         scanJobConfig: settings.scanJobConfig,
         ...(serverHealth ? { serverHealth } : {}),
+        events,
+        scannerVersion: options.scannerVersion,
         metrics: {
           scanDeferred: () => metrics.jobFinished('deferred'),
           resultReused: () => metrics.resultsReused(),
@@ -496,7 +507,7 @@ export function createOperator(options: OperatorOptions): Operator {
         built.workload.enqueue(
           workloadKey(kind, object.metadata?.namespace ?? '', object.metadata?.name ?? ''),
         );
-    for (const job of caches.scanJobs.list()) built.scanJob.enqueue(job.metadata?.name ?? '');
+    for (const job of caches.scanJobs.list()) built.scanJob.enqueue(scanJobKey(job));
     logger.info('controllers started');
   }
 
@@ -569,7 +580,7 @@ export function createOperator(options: OperatorOptions): Operator {
       }),
     ),
   );
-  routing.push(caches.scanJobs.addEventHandler(forward((job) => [['scanJob', job.metadata?.name ?? '']])));
+  routing.push(caches.scanJobs.addEventHandler(forward((job) => [['scanJob', scanJobKey(job)]])));
   // The TTL and schedule reconcilers register their own handlers on their informers.
 
   const http = createOperatorHttpServers({
