@@ -57,7 +57,7 @@ import {
   reportOwnerKey,
   type WorkloadSettings,
 } from './reconcilers/workload.js';
-import { type Job, jobOutcome, type ScanJobConfig } from './scan-job/index.js';
+import { type Job, jobOutcome, type ScanJobConfig, type TrivyConfigSnapshot } from './scan-job/index.js';
 import { createServerHealthCheck } from './server-health.js';
 import {
   DEPLOYMENT_TYPE,
@@ -111,6 +111,31 @@ const REPORT_PAGE_SIZE = 100;
 /** The scan-job controller's key: "namespace/name" (Jobs may be in any namespace with scanJobsInSameNamespace). */
 const scanJobKey = (job: KubeObject) => `${job.metadata?.namespace ?? ''}/${job.metadata?.name ?? ''}`;
 
+/**
+ * The trivy-operator-trivy-config values a scan Job in a workload namespace gets as literals (there is no such
+ * ConfigMap there): what the scan container would read from the ConfigMap keys, as the operator loaded them.
+ * Unset keys stay unset; severity and timeout carry their defaults, which equal vigil's own.
+ */
+export function trivyConfigSnapshot(trivy: OperatorConfig['trivy']): TrivyConfigSnapshot {
+  const env: Record<string, string> = {
+    TRIVY_SEVERITY: trivy.severity.join(','),
+    TRIVY_IGNORE_UNFIXED: String(trivy.ignoreUnfixed),
+    TRIVY_OFFLINE_SCAN: String(trivy.offlineScan),
+    TRIVY_TIMEOUT: formatGoDuration(trivy.timeoutMs),
+    TRIVY_TOKEN_HEADER: trivy.serverTokenHeader,
+  };
+  if (trivy.skipFiles.length > 0) env.TRIVY_SKIP_FILES = trivy.skipFiles.join(',');
+  if (trivy.skipDirs.length > 0) env.TRIVY_SKIP_DIRS = trivy.skipDirs.join(',');
+  if (trivy.httpProxy !== undefined) env.HTTP_PROXY = trivy.httpProxy;
+  if (trivy.httpsProxy !== undefined) env.HTTPS_PROXY = trivy.httpsProxy;
+  if (trivy.noProxy !== undefined) env.NO_PROXY = trivy.noProxy;
+  return {
+    env,
+    ...(trivy.serverToken ? { serverToken: trivy.serverToken } : {}),
+    ...(trivy.serverCustomHeaders ? { serverCustomHeaders: trivy.serverCustomHeaders } : {}),
+  };
+}
+
 /** Everything the reconcilers need, mapped from the loaded configuration in one place. */
 export function operatorSettings(config: OperatorConfig, scannerVersion: string) {
   const env = config;
@@ -150,7 +175,9 @@ export function operatorSettings(config: OperatorConfig, scannerVersion: string)
   const sj = operator.scanJob;
   const scanJobConfig: ScanJobConfig = {
     operatorNamespace: env.namespace,
-    ...(operator.vulnerabilityReports.scanJobsInSameNamespace ? { scanJobsInSameNamespace: true } : {}),
+    ...(operator.vulnerabilityReports.scanJobsInSameNamespace
+      ? { scanJobsInSameNamespace: true, trivyConfigSnapshot: trivyConfigSnapshot(trivy) }
+      : {}),
     serviceAccount: env.serviceAccount,
     scannerImage: env.scannerImage,
     imagePullPolicy: 'IfNotPresent',

@@ -590,6 +590,104 @@ describe('buildScanJob', () => {
       assert.equal(noSpec.spec.template.spec.serviceAccountName, 'default');
     });
 
+    const snapshot = {
+      env: {
+        TRIVY_SEVERITY: 'HIGH,CRITICAL',
+        TRIVY_IGNORE_UNFIXED: 'true',
+        TRIVY_OFFLINE_SCAN: 'false',
+        TRIVY_TIMEOUT: '10m0s',
+        TRIVY_SKIP_DIRS: '/usr/share/doc',
+        HTTPS_PROXY: 'http://proxy:3128',
+        TRIVY_TOKEN_HEADER: 'X-Token',
+      },
+      serverToken: { reveal: () => 't0ken' },
+      serverCustomHeaders: { reveal: () => 'X-A:1' },
+    };
+
+    test("on, with the operator's trivy config snapshot: literals instead of ConfigMap refs, token and headers in the Job's Secret", () => {
+      const { job, secret } = buildScanJob({
+        owner: { ...owner, annotations: { 'trivy-operator.aquasecurity.github.io/skip-files': '/x' } },
+        specHash: 'h',
+        targets: [targets[0]!],
+        config: {
+          ...config,
+          hasCustomHeaders: true,
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: snapshot,
+        },
+        workloadPodSpec,
+      });
+      const secretRef = (name: string, key: string): EnvVar => ({
+        name,
+        valueFrom: { secretKeyRef: { name: `${JOB_NAME}-regcred`, key } },
+      });
+      assert.deepEqual(job.spec.template.spec.containers[0]?.env, [
+        { name: 'HOME', value: '/tmp' },
+        { name: 'TRIVY_SEVERITY', value: 'HIGH,CRITICAL' },
+        { name: 'TRIVY_IGNORE_UNFIXED', value: 'true' },
+        { name: 'TRIVY_OFFLINE_SCAN', value: 'false' },
+        { name: 'TRIVY_TIMEOUT', value: '10m0s' },
+        { name: 'TRIVY_SKIP_FILES', value: '/x' },
+        { name: 'TRIVY_SKIP_DIRS', value: '/usr/share/doc' },
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+        { name: 'TRIVY_TOKEN_HEADER', value: 'X-Token' },
+        secretRef('TRIVY_TOKEN', 'trivy.serverToken'),
+        secretRef('TRIVY_CUSTOM_HEADERS', 'trivy.serverCustomHeaders'),
+      ]);
+      assert.ok(
+        !JSON.stringify(job).includes('trivy-operator-trivy-config'),
+        'nothing refers to the operator namespace ConfigMap/Secret',
+      );
+      assert.equal(secret?.metadata.namespace, 'shop');
+      assert.deepEqual(secret?.data, {
+        'trivy.serverToken': Buffer.from('t0ken').toString('base64'),
+        'trivy.serverCustomHeaders': Buffer.from('X-A:1').toString('base64'),
+      });
+      assert.ok(!JSON.stringify(job).includes('t0ken'), 'the token is not in the Job');
+    });
+
+    test('the snapshot: no token configured → no Secret; Standalone init container gets the proxies; off → ignored', () => {
+      const noToken = { env: snapshot.env };
+      const { job, secret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: {
+          ...config,
+          mode: 'Standalone',
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: snapshot,
+        },
+      });
+      assert.equal(secret, undefined, 'Standalone: no server token needed');
+      assert.deepEqual(job.spec.template.spec.initContainers?.[0]?.env, [
+        { name: 'HOME', value: '/tmp' },
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+      ]);
+      const cs = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: {
+          ...config,
+          hasServerToken: false,
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: noToken,
+        },
+      });
+      assert.equal(cs.secret, undefined);
+      assert.ok(!cs.job.spec.template.spec.containers[0]?.env?.some((e) => e.name === 'TRIVY_TOKEN'));
+      // Off: the snapshot is not used; the default refs (what every other test checks) stay.
+      const off = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: { ...config, trivyConfigSnapshot: snapshot },
+      });
+      const plain = buildScanJob({ owner, specHash: 'h', targets, config });
+      assert.deepEqual(off, plain);
+    });
+
     test('on, a workload in the operator namespace still runs as the workload', () => {
       const { job } = buildScanJob({
         owner: { ...owner, namespace: 'vigil-system' },

@@ -5,7 +5,7 @@
 import { parseReference } from '../../image/index.js';
 import type { OwnerReference } from '../../k8s/index.js';
 import { formatGoDuration } from '../../scan/index.js';
-import { type ScanJobConfig, TRIVY_CONFIG_NAME } from './config.js';
+import { type ScanJobConfig, TRIVY_CONFIG_NAME, type TrivyConfigSnapshot } from './config.js';
 import { normalizeRegistry, type RegistryCredential, registryOfImage } from './credentials.js';
 import { isValidLabelValue, shortHash } from './hash.js';
 import type {
@@ -192,9 +192,30 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     ...(isValidLabelValue(owner.name) ? {} : { [ANNOTATION_RESOURCE_NAME]: owner.name }),
   };
   const credentialed = targets.filter((t) => input.credentials?.has(t.container));
+  const snapshot =
+    config.scanJobsInSameNamespace === true && owner.namespace !== ''
+      ? config.trivyConfigSnapshot
+      : undefined;
+  // The server token / custom headers a Job outside the operator namespace carries in its own Secret.
+  const trivySecretData: Record<string, string> = {};
+  if (snapshot && config.mode === 'ClientServer') {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    if (config.hasServerToken && snapshot.serverToken)
+      trivySecretData['trivy.serverToken'] = b64(snapshot.serverToken.reveal());
+    if (config.hasCustomHeaders && snapshot.serverCustomHeaders)
+      trivySecretData['trivy.serverCustomHeaders'] = b64(snapshot.serverCustomHeaders.reveal());
+  }
+  const refs = trivyConfigRefs(snapshot, secretName, Object.keys(trivySecretData));
   const platform = platformOf(input.workloadPodSpec);
   const containers = targets.map((target) =>
-    scanContainer(target, config, platform, credentialed.includes(target) ? secretName : undefined, owner),
+    scanContainer(
+      target,
+      config,
+      platform,
+      credentialed.includes(target) ? secretName : undefined,
+      owner,
+      refs,
+    ),
   );
   const initContainers =
     config.mode === 'Standalone'
@@ -202,6 +223,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
           dbDownloadContainer(
             config,
             targets.map((t) => t.container),
+            refs,
           ),
         ]
       : [];
@@ -252,8 +274,8 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
       },
     },
   };
-  if (credentialed.length === 0) return { job };
-  const data: Record<string, string> = {};
+  if (credentialed.length === 0 && Object.keys(trivySecretData).length === 0) return { job };
+  const data: Record<string, string> = { ...trivySecretData };
   for (const target of credentialed) {
     const credential = input.credentials?.get(target.container);
     if (!credential) continue;
@@ -301,7 +323,9 @@ function scanContainer(
   platform: string | undefined,
   secretName: string | undefined,
   owner: ScanJobOwner,
+  refs: TrivyConfigRefs,
 ): Container {
+  const fromConfigMap = refs.configMap;
   const args = [
     'scan',
     'image',
@@ -317,7 +341,7 @@ function scanContainer(
     // pods/log returns stdout and stderr together: only the report may be in it when the scan succeeds.
     '--quiet',
   ];
-  const env: EnvVar[] = [
+  const env = [
     // A writable HOME for anything that looks there, on a read-only root file system.
     { name: 'HOME', value: '/tmp' },
     fromConfigMap('TRIVY_SEVERITY', 'trivy.severity'),
@@ -330,20 +354,20 @@ function scanContainer(
     owner.annotations?.[ANNOTATION_SKIP_DIRS] !== undefined
       ? { name: 'TRIVY_SKIP_DIRS', value: owner.annotations[ANNOTATION_SKIP_DIRS] }
       : fromConfigMap('TRIVY_SKIP_DIRS', 'trivy.skipDirs'),
-    ...proxyEnv(),
-  ];
+    ...proxyEnv(refs),
+  ].filter((e): e is EnvVar => e !== undefined);
   let insecure = false;
   if (config.mode === 'ClientServer') {
-    env.push(
-      config.serverTokenHeader
-        ? { name: 'TRIVY_TOKEN_HEADER', value: config.serverTokenHeader }
-        : fromConfigMap('TRIVY_TOKEN_HEADER', 'trivy.serverTokenHeader'),
-    );
-    if (config.hasServerToken)
-      env.push(fromSecret('TRIVY_TOKEN', TRIVY_CONFIG_NAME, 'trivy.serverToken', true));
-    if (config.hasCustomHeaders) {
-      env.push(fromSecret('TRIVY_CUSTOM_HEADERS', TRIVY_CONFIG_NAME, 'trivy.serverCustomHeaders', true));
-    }
+    const header = config.serverTokenHeader
+      ? { name: 'TRIVY_TOKEN_HEADER', value: config.serverTokenHeader }
+      : fromConfigMap('TRIVY_TOKEN_HEADER', 'trivy.serverTokenHeader');
+    if (header) env.push(header);
+    const token = config.hasServerToken ? refs.secret('TRIVY_TOKEN', 'trivy.serverToken') : undefined;
+    if (token) env.push(token);
+    const headers = config.hasCustomHeaders
+      ? refs.secret('TRIVY_CUSTOM_HEADERS', 'trivy.serverCustomHeaders')
+      : undefined;
+    if (headers) env.push(headers);
     insecure ||= config.serverInsecure;
   }
   const registry = registryOfImage(mirroredImage(target.image, config.registryMirrors));
@@ -379,7 +403,7 @@ function scanContainer(
  * Standalone: one download into the shared emptyDir before any scan starts, so the scan containers only read
  * the DB (no cache-lock race between them, Trivy Operator §10 #3).
  */
-function dbDownloadContainer(config: ScanJobConfig, taken: string[]): Container {
+function dbDownloadContainer(config: ScanJobConfig, taken: string[], refs: TrivyConfigRefs): Container {
   let name = DB_INIT_CONTAINER;
   for (let i = 2; taken.includes(name); i++) name = `${DB_INIT_CONTAINER}-${i}`;
   const repositories = config.dbRepository
@@ -400,7 +424,7 @@ function dbDownloadContainer(config: ScanJobConfig, taken: string[]): Container 
       ...(config.dbRepositoryInsecure ? ['--insecure'] : []),
       '--quiet',
     ],
-    env: [{ name: 'HOME', value: '/tmp' }, ...proxyEnv()],
+    env: [{ name: 'HOME', value: '/tmp' }, ...proxyEnv(refs)],
     ...(config.resources ? { resources: structuredClone(config.resources) } : {}),
     securityContext: containerSecurityContext(config.containerSecurityContext),
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -439,12 +463,42 @@ function fromSecret(name: string, secret: string, key: string, optional: boolean
   };
 }
 
-function proxyEnv(): EnvVar[] {
+function proxyEnv(refs: TrivyConfigRefs): EnvVar[] {
   return [
-    fromConfigMap('HTTP_PROXY', 'trivy.httpProxy'),
-    fromConfigMap('HTTPS_PROXY', 'trivy.httpsProxy'),
-    fromConfigMap('NO_PROXY', 'trivy.noProxy'),
-  ];
+    refs.configMap('HTTP_PROXY', 'trivy.httpProxy'),
+    refs.configMap('HTTPS_PROXY', 'trivy.httpsProxy'),
+    refs.configMap('NO_PROXY', 'trivy.noProxy'),
+  ].filter((e): e is EnvVar => e !== undefined);
+}
+
+/** Where a scan container's Trivy settings come from; undefined = the variable is not set. */
+interface TrivyConfigRefs {
+  configMap(name: string, key: string): EnvVar | undefined;
+  secret(name: string, key: string): EnvVar | undefined;
+}
+
+/**
+ * Default: refs to the `trivy-operator-trivy-config` ConfigMap and Secret (optional, read when the pod
+ * starts). With a snapshot (scanJobsInSameNamespace, where those objects do not exist): the loaded values as
+ * literals, and the secrets from the Job's own Secret (`secretKeys` are the keys it holds).
+ */
+function trivyConfigRefs(
+  snapshot: TrivyConfigSnapshot | undefined,
+  secretName: string,
+  secretKeys: readonly string[],
+): TrivyConfigRefs {
+  if (!snapshot)
+    return {
+      configMap: fromConfigMap,
+      secret: (name, key) => fromSecret(name, TRIVY_CONFIG_NAME, key, true),
+    };
+  return {
+    configMap: (name) => {
+      const value = snapshot.env[name];
+      return value === undefined ? undefined : { name, value };
+    },
+    secret: (name, key) => (secretKeys.includes(key) ? fromSecret(name, secretName, key, false) : undefined),
+  };
 }
 
 /**
