@@ -302,6 +302,14 @@ describe('vigil operator (end to end)', () => {
       assert.deepEqual(podSpec.imagePullSecrets, [{ name: 'apps-pull' }]);
       assert.equal(podSpec.automountServiceAccountToken, false);
       assert.equal(podSpec.securityContext.runAsNonRoot, true);
+      // The operator namespace's trivy-operator-trivy-config does not exist here: its values come as literals.
+      assert.ok(!JSON.stringify(podSpec).includes('trivy-operator-trivy-config'), 'no ref to the ConfigMap');
+      const scanEnv = podSpec.containers[0].env as Array<{ name: string; value?: string }>;
+      assert.equal(
+        scanEnv.find((e) => e.name === 'TRIVY_SEVERITY')?.value,
+        'UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL',
+      );
+      assert.equal(scanEnv.find((e) => e.name === 'TRIVY_TIMEOUT')?.value, '5m0s');
       assert.equal(
         jobs.filter((j) => j.metadata?.namespace === env.operatorNamespace).length,
         0,
