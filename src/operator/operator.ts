@@ -57,7 +57,7 @@ import {
   reportOwnerKey,
   type WorkloadSettings,
 } from './reconcilers/workload.js';
-import { type Job, jobOutcome, type ScanJobConfig } from './scan-job/index.js';
+import { type Job, jobOutcome, type ScanJobConfig, type TrivyConfigSnapshot } from './scan-job/index.js';
 import { createServerHealthCheck } from './server-health.js';
 import {
   DEPLOYMENT_TYPE,
@@ -108,6 +108,35 @@ const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=trivy-operator';
  */
 const REPORT_PAGE_SIZE = 100;
 
+/** The scan-job controller's key: "namespace/name" (Jobs may be in any namespace with scanJobsInSameNamespace). */
+const scanJobKey = (job: KubeObject) => `${job.metadata?.namespace ?? ''}/${job.metadata?.name ?? ''}`;
+
+/**
+ * The trivy-operator-trivy-config values a scan Job in a workload namespace gets as literals (there is no such
+ * ConfigMap there): what the scan container would read from the ConfigMap keys, as the operator loaded them.
+ * Unset keys stay unset; severity and timeout carry their defaults, which equal vigil's own.
+ */
+export function trivyConfigSnapshot(trivy: OperatorConfig['trivy']): TrivyConfigSnapshot {
+  const env: Record<string, string> = {
+    TRIVY_SEVERITY: trivy.severity.join(','),
+    TRIVY_IGNORE_UNFIXED: String(trivy.ignoreUnfixed),
+    TRIVY_OFFLINE_SCAN: String(trivy.offlineScan),
+    TRIVY_TIMEOUT: formatGoDuration(trivy.timeoutMs),
+    TRIVY_TOKEN_HEADER: trivy.serverTokenHeader,
+  };
+  if (trivy.skipFiles.length > 0) env.TRIVY_SKIP_FILES = trivy.skipFiles.join(',');
+  if (trivy.skipDirs.length > 0) env.TRIVY_SKIP_DIRS = trivy.skipDirs.join(',');
+  if (trivy.httpProxy !== undefined) env.HTTP_PROXY = trivy.httpProxy;
+  if (trivy.httpsProxy !== undefined) env.HTTPS_PROXY = trivy.httpsProxy;
+  if (trivy.noProxy !== undefined) env.NO_PROXY = trivy.noProxy;
+  return {
+    env,
+    ...(trivy.serverToken ? { serverToken: trivy.serverToken } : {}),
+    ...(trivy.serverCustomHeaders ? { serverCustomHeaders: trivy.serverCustomHeaders } : {}),
+    ...(trivy.ignoreFile !== undefined ? { ignoreFile: trivy.ignoreFile } : {}),
+  };
+}
+
 /** Everything the reconcilers need, mapped from the loaded configuration in one place. */
 export function operatorSettings(config: OperatorConfig, scannerVersion: string) {
   const env = config;
@@ -147,6 +176,9 @@ export function operatorSettings(config: OperatorConfig, scannerVersion: string)
   const sj = operator.scanJob;
   const scanJobConfig: ScanJobConfig = {
     operatorNamespace: env.namespace,
+    ...(operator.vulnerabilityReports.scanJobsInSameNamespace
+      ? { scanJobsInSameNamespace: true, trivyConfigSnapshot: trivyConfigSnapshot(trivy) }
+      : {}),
     serviceAccount: env.serviceAccount,
     scannerImage: env.scannerImage,
     imagePullPolicy: 'IfNotPresent',
@@ -266,6 +298,7 @@ export function createOperator(options: OperatorOptions): Operator {
   const operatorNamespace = env.namespace;
   // Cache scope (§2.5): all namespaces, or the target namespaces (the operator namespace is watched for Jobs).
   const scope = watchedNamespaces(config);
+  const sameNamespaceJobs = settings.scanJobConfig.scanJobsInSameNamespace === true;
   const common = { client, clock, logger };
   const handlers = { live: 0 };
 
@@ -291,7 +324,11 @@ export function createOperator(options: OperatorOptions): Operator {
     scanJobs: countHandlers(
       createInformer<Job>({
         ...slim,
-        path: `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
+        // scanJobsInSameNamespace: Jobs are in the workloads' namespaces, so all of them (label-selected; the
+        // opt-in RBAC of deploy/rbac/opt-in/scan-jobs-in-same-namespace.yaml grants the cluster-wide list/watch).
+        path: sameNamespaceJobs
+          ? '/apis/batch/v1/jobs'
+          : `/apis/batch/v1/namespaces/${encodeURIComponent(operatorNamespace)}/jobs`,
         labelSelector: `${MANAGED_BY_SELECTOR},vulnerabilityReport.scanner`,
       }),
       handlers,
@@ -408,6 +445,8 @@ export function createOperator(options: OperatorOptions): Operator {
         settings: settings.workload,
         scanJobConfig: settings.scanJobConfig,
         ...(serverHealth ? { serverHealth } : {}),
+        events,
+        scannerVersion: options.scannerVersion,
         metrics: {
           scanDeferred: () => metrics.jobFinished('deferred'),
           resultReused: () => metrics.resultsReused(),
@@ -497,7 +536,7 @@ export function createOperator(options: OperatorOptions): Operator {
         built.workload.enqueue(
           workloadKey(kind, object.metadata?.namespace ?? '', object.metadata?.name ?? ''),
         );
-    for (const job of caches.scanJobs.list()) built.scanJob.enqueue(job.metadata?.name ?? '');
+    for (const job of caches.scanJobs.list()) built.scanJob.enqueue(scanJobKey(job));
     logger.info('controllers started');
   }
 
@@ -570,7 +609,7 @@ export function createOperator(options: OperatorOptions): Operator {
       }),
     ),
   );
-  routing.push(caches.scanJobs.addEventHandler(forward((job) => [['scanJob', job.metadata?.name ?? '']])));
+  routing.push(caches.scanJobs.addEventHandler(forward((job) => [['scanJob', scanJobKey(job)]])));
   // The TTL and schedule reconcilers register their own handlers on their informers.
 
   const http = createOperatorHttpServers({

@@ -3,12 +3,14 @@
  * Debian's registry with the Debian bookworm test image and the test DB, `vigil server` and `vigil operator`
  * as real processes. A Deployment and a bare Pod running the same image get VulnerabilityReports with Trivy
  * Operator's names, labels and owner references and the counts `vigil scan image` finds; the three workloads
- * sharing that image cause exactly one scan Job.
+ * sharing that image cause exactly one scan Job. Last, the operator restarted with
+ * `vulnerabilityReports.scanJobsInSameNamespace=true` runs a workload's scan Job in the workload's namespace,
+ * as the workload's ServiceAccount and with its imagePullSecrets, and none in the operator namespace.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { VulnerabilityReport } from '../../src/k8s/crds/index.js';
-import { createInformer, type Informer, type KubeObject } from '../../src/k8s/index.js';
+import { createInformer, type Informer, type KubeObject, MERGE_PATCH } from '../../src/k8s/index.js';
 import { createNamespace, deployment, type OperatorEnv, pod, startOperatorEnv } from './harness.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: Trivy JSON is checked as parsed data
@@ -223,5 +225,115 @@ describe('vigil operator (end to end)', () => {
     assert.equal(event.type, 'Warning');
     assert.equal((event.involvedObject as Json).kind, 'Pod');
     assert.match(String(event.message), /container main/);
+  });
+
+  test('scanJobsInSameNamespace=true: the Job runs in the workload namespace as the workload, is cleaned up, and the report has findings', async () => {
+    // Every Job in the cluster from now on, as the test sees it (the operator's own informer is not trusted).
+    const added: KubeObject[] = [];
+    const live = new Map<string, KubeObject>();
+    const allJobs = createInformer<KubeObject>({ client: env.client, path: '/apis/batch/v1/jobs' });
+    const secretsSeen = new Map<string, KubeObject>();
+    allJobs.addEventHandler({
+      onAdd: (job) => {
+        added.push(job);
+        live.set(job.metadata?.uid ?? '', job);
+        // The regcred Secret is created before the Job: read it while the Job exists (GC removes both).
+        const ns = job.metadata?.namespace ?? '';
+        const name = `${job.metadata?.name}-regcred`;
+        void env.client
+          .find<KubeObject>(`/api/v1/namespaces/${ns}/secrets/${name}`)
+          .then((secret) => secret && secretsSeen.set(`${ns}/${name}`, secret));
+      },
+      onDelete: (job) => live.delete(job.metadata?.uid ?? ''),
+    });
+    allJobs.start();
+    try {
+      assert.ok(await allJobs.waitForSync(30_000), 'the all-namespaces Jobs watch synced');
+      const before = new Set(allJobs.list().map((j) => j.metadata?.uid));
+      await env.stopOperator();
+      await env.client.patch(
+        `/api/v1/namespaces/${env.operatorNamespace}/configmaps/trivy-operator`,
+        { data: { 'vulnerabilityReports.scanJobsInSameNamespace': 'true' } },
+        MERGE_PATCH,
+      );
+      // The workload's identity: its ServiceAccount, and a pull secret with credentials for the (open)
+      // registry, so the operator also makes a <job>-regcred Secret, in the workload's namespace.
+      await env.client.create(`/api/v1/namespaces/${NS}/serviceaccounts`, {
+        metadata: { name: 'web-sa' },
+      });
+      const auth = Buffer.from('puller:pw').toString('base64');
+      await env.client.create(`/api/v1/namespaces/${NS}/secrets`, {
+        metadata: { name: 'apps-pull' },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: {
+          '.dockerconfigjson': Buffer.from(
+            JSON.stringify({ auths: { [env.registry.host]: { auth } } }),
+          ).toString('base64'),
+        },
+      });
+      // The Debian image under another repository: another image key, so a scan of its own with findings.
+      const image = await env.pushImage('vigil/debian-samens', 'bookworm');
+      const web3 = deployment(NS, 'web3', image.reference);
+      const spec = (web3.spec as Json).template.spec;
+      spec.serviceAccountName = 'web-sa';
+      spec.imagePullSecrets = [{ name: 'apps-pull' }];
+      await env.startOperator();
+      await env.client.create(`/apis/apps/v1/namespaces/${NS}/deployments`, web3);
+
+      const report = await env.waitFor(
+        "web3's Succeeded report",
+        async () =>
+          (await reportsNow()).find(
+            (r) =>
+              /^replicaset-web3-[a-z0-9]+-app$/.test(r.metadata.name) &&
+              (r as Json).status?.phase === 'Succeeded',
+          ),
+        240_000,
+      );
+      const jobs = added.filter((j) => !before.has(j.metadata?.uid));
+      // Only web3's: the broken pod's FAILED report is retried meanwhile, with Jobs of its own (in apps too).
+      const rsName = report.metadata.labels?.['trivy-operator.resource.name'];
+      const scans = jobs.filter((j) => j.metadata?.labels?.['trivy-operator.resource.name'] === rsName);
+      assert.equal(scans.length, 1, `one scan Job for ${rsName}`);
+      const job = scans[0] as KubeObject;
+      assert.equal(job.metadata?.namespace, NS, 'the Job is in the workload namespace');
+      const podSpec = (job.spec as Json).template.spec;
+      assert.equal(podSpec.serviceAccountName, 'web-sa');
+      assert.deepEqual(podSpec.imagePullSecrets, [{ name: 'apps-pull' }]);
+      assert.equal(podSpec.automountServiceAccountToken, false);
+      assert.equal(podSpec.securityContext.runAsNonRoot, true);
+      // The operator namespace's trivy-operator-trivy-config does not exist here: its values come as literals.
+      assert.ok(!JSON.stringify(podSpec).includes('trivy-operator-trivy-config'), 'no ref to the ConfigMap');
+      const scanEnv = podSpec.containers[0].env as Array<{ name: string; value?: string }>;
+      assert.equal(
+        scanEnv.find((e) => e.name === 'TRIVY_SEVERITY')?.value,
+        'UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL',
+      );
+      assert.equal(scanEnv.find((e) => e.name === 'TRIVY_TIMEOUT')?.value, '5m0s');
+      assert.equal(
+        jobs.filter((j) => j.metadata?.namespace === env.operatorNamespace).length,
+        0,
+        'no Job in the operator namespace',
+      );
+      const secret = secretsSeen.get(`${NS}/${job.metadata?.name}-regcred`);
+      assert.ok(secret, `the regcred Secret was in ${NS} while the Job existed`);
+      assert.deepEqual(Object.keys((secret as Json).data ?? {}).sort(), ['app.password', 'app.username']);
+
+      // Findings, as the same image's earlier scan found.
+      const solo = (await reportsNow()).find((r) => r.metadata.name === 'pod-solo-main');
+      assert.ok(solo);
+      assert.ok(report.report.vulnerabilities.length > 0, 'findings');
+      assert.deepEqual(summaryOf(report), summaryOf(solo));
+      assert.equal(report.report.artifact.repository, 'vigil/debian-samens');
+
+      // Cleaned up: the operator deletes the finished Job (no scanJobTTL).
+      await env.waitFor(
+        'the scan Job in apps to be deleted',
+        async () => !live.has(job.metadata?.uid ?? ''),
+        60_000,
+      );
+    } finally {
+      await allJobs.stop();
+    }
   });
 });

@@ -4,7 +4,9 @@
  * token. It must do its whole job (reports for a Deployment and Pods, a pull-secret scan with its regcred
  * Secret, a FAILED scan with its Event, a VulnerabilityScanner's status, a rollout's stale reports expired and
  * deleted, the Lease) without one 403; with pods/log taken away it must say so and recover when the rule is
- * back; and `kubectl auth can-i` must refuse what it has no business doing.
+ * back; and `kubectl auth can-i` must refuse what it has no business doing. With
+ * `vulnerabilityReports.scanJobsInSameNamespace=true` and without the opt-in
+ * deploy/rbac/opt-in/scan-jobs-in-same-namespace.yaml, reports say FAILED naming it; applying it heals them.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,13 +43,22 @@ type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
  * to `namespace` (what an installer into another namespace does). `dropRule` removes matching Role rules.
  */
 function renderRbac(namespace: string, dropRule?: (rule: Rule) => boolean): string {
-  const out: string[] = [];
   const files = readdirSync(RBAC_DIR)
     .filter((f) => f.endsWith('.yaml'))
     .sort();
   assert.ok(files.length >= 6, `deploy/rbac has its manifests: ${files.join(', ')}`);
-  for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(join(RBAC_DIR, file), 'utf8'))) {
+  return renderFiles(
+    files.map((f) => join(RBAC_DIR, f)),
+    namespace,
+    dropRule,
+  );
+}
+
+/** renderRbac for the given manifest files (e.g. an opt-in one from a subdirectory). */
+function renderFiles(paths: string[], namespace: string, dropRule?: (rule: Rule) => boolean): string {
+  const out: string[] = [];
+  for (const path of paths) {
+    for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
       const object = doc.toJS() as Json;
       if (!object) continue;
       if (object.metadata?.namespace !== undefined) object.metadata.namespace = namespace;
@@ -439,5 +450,85 @@ describe('deploy/rbac: vigil operator under its own ServiceAccount', () => {
     );
     assert.ok(report.report.vulnerabilities.length > 0);
     assert.equal(operator.child.exitCode, null, 'recovered without a restart');
+  });
+
+  test('scanJobsInSameNamespace without the opt-in RBAC: FAILED naming the manifest and a ScanFailed Event; with it, the scan runs in the workload namespace', async () => {
+    await env.stopOperator();
+    assert.equal(await canI(SA_USER, 'create', 'jobs.batch', '-n', NS), false, 'not granted by default');
+    // Created with defaults by the operator's first start above.
+    await env.client.patch(
+      `/api/v1/namespaces/${OPERATOR_NS}/configmaps/trivy-operator`,
+      { data: { 'vulnerabilityReports.scanJobsInSameNamespace': 'true' } },
+      MERGE_PATCH,
+    );
+    const image = await env.pushImage('vigil/samens', '1');
+    await env.client.create(`/api/v1/namespaces/${NS}/pods`, pod(NS, 'samens', image.reference));
+    const operator = await env.startOperator({}, { kubeconfig });
+    const failed = await env.waitFor(
+      "samens's FAILED report",
+      async () =>
+        (await reportsNow()).find(
+          (r) => r.metadata.name === 'pod-samens-main' && (r as Json).status?.phase === 'FAILED',
+        ),
+      120_000,
+    );
+    const status = (failed as Json).status;
+    assert.equal(status.reason, 'Forbidden');
+    assert.match(status.message, /deploy\/rbac\/opt-in\/scan-jobs-in-same-namespace\.yaml/);
+    assert.match(status.message, /cannot create resource \\?"(jobs|secrets)\\?"/, status.message);
+    assert.match(status.message, new RegExp(`namespace ${NS}\\b`));
+    const event = await env.waitFor(
+      'a ScanFailed Event on the samens Pod',
+      async () =>
+        (
+          await env.client.list<KubeObject>(`/api/v1/namespaces/${NS}/events`, {
+            query: { fieldSelector: 'involvedObject.name=samens,reason=ScanFailed' },
+          })
+        ).items[0],
+      30_000,
+    );
+    assert.equal(event.type, 'Warning');
+    assert.match(String(event.message), /scan-jobs-in-same-namespace\.yaml/);
+    assert.equal(operator.child.exitCode, null, 'the operator keeps running');
+
+    const optIn = join(RBAC_DIR, 'opt-in', 'scan-jobs-in-same-namespace.yaml');
+    const file = join(env.cluster.controlPlane.dir, 'rbac-same-namespace.yaml');
+    writeFileSync(file, renderFiles([optIn], OPERATOR_NS));
+    await env.kubectl('apply', '-f', file);
+    for (const [verb, resource] of [
+      ['create', 'jobs.batch'],
+      ['delete', 'jobs.batch'],
+      ['create', 'secrets'],
+      ['patch', 'secrets'],
+      ['list', 'pods'],
+      ['get', 'pods/log'],
+    ] as const) {
+      const [res, sub] = resource.split('/');
+      const args = [verb, res as string, ...(sub ? ['--subresource', sub] : []), '-n', NS];
+      assert.equal(await canI(SA_USER, ...args), true, `${verb} ${resource} in ${NS} with the opt-in`);
+    }
+    assert.equal(await canI(SA_USER, 'list', 'secrets', '-n', NS), false, 'still no Secret list');
+    assert.equal(await canI(SA_USER, 'get', 'configmaps', '-n', NS), false, 'still no ConfigMaps');
+
+    const report = await env.waitFor(
+      "samens's Succeeded report once the opt-in RBAC is applied",
+      async () =>
+        (await reportsNow()).find(
+          (r) => r.metadata.name === 'pod-samens-main' && (r as Json).status?.phase === 'Succeeded',
+        ),
+      180_000,
+    );
+    assert.ok(report.report.vulnerabilities.length > 0);
+    assert.equal(
+      (
+        await env.client.list<KubeObject>(`/apis/batch/v1/namespaces/${OPERATOR_NS}/jobs`, {
+          query: { labelSelector: 'trivy-operator.resource.name=samens' },
+        })
+      ).items.length,
+      0,
+      'no Job for it in the operator namespace',
+    );
+    assert.equal(operator.child.exitCode, null, 'recovered without a restart');
+    await env.stopOperator();
   });
 });

@@ -100,6 +100,8 @@ export interface TrivyConfig {
    * a `.yaml`/`.yml` name selects the YAML format); undefined when the ConfigMap has no `trivy.ignoreFile`.
    */
   ignoreFileName: string | undefined;
+  /** The text of `trivy.ignoreFile` (checked); undefined without one. */
+  ignoreFile: string | undefined;
 }
 
 export interface ParseTrivyConfigOptions {
@@ -295,6 +297,7 @@ export function parseTrivyConfig(
     dbRepositoryUsername: secret('trivy.dbRepositoryUsername'),
     dbRepositoryPassword: secret('trivy.dbRepositoryPassword'),
     ignoreFileName,
+    ignoreFile: ignoreFileName === undefined ? undefined : d['trivy.ignoreFile'],
   };
 }
 

@@ -1,4 +1,5 @@
-// The scan-job reconciler (key: Job name in the operator namespace). When a scan Job has finished it reads
+// The scan-job reconciler (key: the Job's "namespace/name": the operator namespace, or any workload namespace
+// with scanJobsInSameNamespace; a bare name means the operator namespace). When a scan Job has finished it reads
 // each container's result through pods/log, writes the owner's VulnerabilityReports (Succeeded, or FAILED with
 // the reason per README decision 3, plus an Event), deletes the Job (unless scanJobTTL leaves it to the
 // TTL-after-finished controller) and wakes the workloads that waited for its images. It is idempotent: a
@@ -13,6 +14,7 @@ import {
   type KubeObject,
   type Logger,
   type ReconcileResult,
+  splitKey,
 } from '../../k8s/index.js';
 import { jobImageKeys, type ScanCoordinator } from '../coordinator.js';
 import type { EventRecorder } from '../events.js';
@@ -31,6 +33,7 @@ import { type OperatorCaches, REPORT_OWNER_INDEX, writeReport } from './workload
 export const CONTAINER_IMAGES_ANNOTATION = 'trivy-operator.container-images';
 
 export interface ScanJobSettings {
+  /** Where Jobs are when the key names no namespace. */
   operatorNamespace: string;
   /** scanJobTTL set: finished Jobs are left for the TTL-after-finished controller. */
   keepFinishedJobs: boolean;
@@ -128,7 +131,7 @@ function outcomeOf(
 
 export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
   const { client, clock, logger, caches, coordinator, settings } = options;
-  const ns = encodeURIComponent(settings.operatorNamespace);
+  const nsOf = (job: KubeObject) => encodeURIComponent(job.metadata?.namespace ?? settings.operatorNamespace);
 
   /**
    * Resolves once the reports cache holds every report this reconcile wrote (at its resourceVersion or a
@@ -167,7 +170,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
     const uid = job.metadata?.uid;
     if (!uid) return undefined;
     for (const label of ['batch.kubernetes.io/controller-uid', 'controller-uid']) {
-      const pods = await client.list<Pod>(`/api/v1/namespaces/${ns}/pods`, {
+      const pods = await client.list<Pod>(`/api/v1/namespaces/${nsOf(job)}/pods`, {
         query: { labelSelector: `${label}=${uid}` },
       });
       if (pods.items.length > 0) {
@@ -187,7 +190,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
       // same workload may exist already while a stale cache still shows this one; deleting by name alone
       // would remove that newer Job before it reports (409 = the uid differs: not ours to delete).
       await client
-        .delete(`/apis/batch/v1/namespaces/${ns}/jobs/${encodeURIComponent(name)}`, {
+        .delete(`/apis/batch/v1/namespaces/${nsOf(job)}/jobs/${encodeURIComponent(name)}`, {
           query: { propagationPolicy: 'Background' },
           body: {
             apiVersion: 'v1',
@@ -203,8 +206,11 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
     if (owner) options.enqueueWorkload(workloadKey(owner.kind, owner.namespace, owner.name));
   }
 
-  return async function reconcile(name: string): Promise<ReconcileResult | undefined> {
-    const job = caches.scanJobs.get(`${settings.operatorNamespace}/${name}`);
+  return async function reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = splitKey(key);
+    // The coordinator knows Jobs by name: a name hashes the workload's kind/namespace/name (README decision
+    // 5), so it is unique across namespaces.
+    const job = caches.scanJobs.get(`${namespace ?? settings.operatorNamespace}/${name}`);
     if (!job) {
       // Gone (deleted by us, by its TTL, or by a person): only the waiters need to hear about it.
       for (const key of coordinator.finished(name)) options.enqueueWorkload(key);
@@ -281,7 +287,7 @@ export function createScanJobReconciler(options: ScanJobReconcilerOptions) {
       if (result?.exitCode === 0 && pod) {
         try {
           const text = await client.text(
-            `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/log`,
+            `/api/v1/namespaces/${nsOf(job)}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/log`,
             { query: { container }, timeoutMs: 120_000 },
           );
           const trivy = decodeScanOutput(text);

@@ -25,8 +25,10 @@ import {
   type ReconcileResult,
 } from '../../k8s/index.js';
 import { JOB_IMAGE_KEYS_ANNOTATION, type ScanCoordinator } from '../coordinator.js';
+import type { EventRecorder } from '../events.js';
 import {
   buildVulnerabilityReport,
+  failedReportData,
   imageArtifact,
   mergeForUpdate,
   reportIsCurrent,
@@ -211,7 +213,14 @@ export interface WorkloadReconcilerOptions {
   metrics: WorkloadReconcilerMetrics;
   /** OPERATOR_BUILT_IN_TRIVY_SERVER: asked before a Job is submitted; down → defer, nothing FAILED. */
   serverHealth?: ServerHealthCheck;
+  /** The ScanFailed Event when a Job may not be created in a workload namespace (scanJobsInSameNamespace). */
+  events?: EventRecorder;
+  /** Scanner version for a FAILED report written before any scan ran (default "unknown"). */
+  scannerVersion?: string;
 }
+
+/** The opt-in RBAC for scanJobsInSameNamespace, named where its absence is reported. */
+export const SAME_NAMESPACE_RBAC_MANIFEST = 'deploy/rbac/opt-in/scan-jobs-in-same-namespace.yaml';
 
 interface ReportStatusView {
   phase?: string;
@@ -505,8 +514,10 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       logger.debug('scan deferred: concurrent scan job limit reached', { job: jobName });
       return false;
     }
-    const jobsPath = `/apis/batch/v1/namespaces/${encodeURIComponent(settings.operatorNamespace)}/jobs`;
-    const secretsPath = `/api/v1/namespaces/${encodeURIComponent(settings.operatorNamespace)}/secrets`;
+    // The operator namespace, or the workload's with scanJobsInSameNamespace (the builder decides).
+    const jobNamespace = encodeURIComponent(job.metadata?.namespace ?? settings.operatorNamespace);
+    const jobsPath = `/apis/batch/v1/namespaces/${jobNamespace}/jobs`;
+    const secretsPath = `/api/v1/namespaces/${jobNamespace}/secrets`;
     try {
       const secret = built.secret;
       if (secret) {
@@ -546,8 +557,79 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       return true;
     } catch (error) {
       coordinator.release(jobName);
+      if (
+        options.scanJobConfig.scanJobsInSameNamespace &&
+        error instanceof KubeApiError &&
+        error.status === 403
+      ) {
+        await forbidden(owner, hash, targets, job.metadata?.namespace ?? '', error);
+        return true;
+      }
       throw error;
     }
+  }
+
+  /**
+   * scanJobsInSameNamespace without the opt-in RBAC: the operator may not create the Job (or its Secret) in the
+   * workload's namespace. Not transient, so no blind retry: each target gets a FAILED report naming the missing
+   * permission and the manifest that grants it, plus a ScanFailed Event; the FAILED report's retry schedule
+   * (decision 8) tries again, so granting the permission heals the workload without any other action.
+   */
+  async function forbidden(
+    owner: WorkloadRef,
+    hash: string,
+    targets: readonly ScanTarget[],
+    namespace: string,
+    error: KubeApiError,
+  ): Promise<void> {
+    const message =
+      `scanJobsInSameNamespace: the operator may not create scan Jobs and their Secrets in namespace ` +
+      `${namespace} (403: ${error.message}); grant jobs create/get/list/watch/delete, secrets ` +
+      `create/update/patch/delete, pods get/list and pods/log get in all namespaces with ` +
+      `${SAME_NAMESPACE_RBAC_MANIFEST}`;
+    const now = clock.now();
+    const lastScanTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const target of targets) {
+      const previous = caches.reports
+        .byIndex(REPORT_OWNER_INDEX, `${owner.kind}/${owner.namespace}/${owner.name}`)
+        .find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === target.container);
+      const desired = buildVulnerabilityReport({
+        owner: {
+          apiVersion: owner.apiVersion,
+          kind: owner.kind,
+          name: owner.name,
+          namespace: owner.namespace,
+          uid: owner.uid,
+          labels: owner.object.metadata?.labels ?? {},
+        },
+        container: target.container,
+        specHash: hash,
+        image: target.image,
+        imageKey: target.imageKey,
+        data: failedReportData({
+          image: target.image,
+          now: new Date(now),
+          scannerVersion: options.scannerVersion ?? 'unknown',
+        }),
+        status: { phase: 'FAILED', reason: 'Forbidden', message, lastScanTime, failedAttempts: 1 },
+        ...(settings.reportTTL ? { ttl: settings.reportTTL } : {}),
+        resourceLabels: [...settings.resourceLabels],
+        additionalLabels: { ...settings.additionalLabels },
+      });
+      await writeReport(client, desired, previous);
+      options.metrics.reportWritten('FAILED');
+      await options.events?.record(
+        { ...owner.object, apiVersion: owner.apiVersion, kind: owner.kind },
+        'Warning',
+        'ScanFailed',
+        `container ${target.container} (${target.image}): ${message}`,
+      );
+    }
+    logger.error('scan job forbidden in the workload namespace', {
+      workload: `${owner.kind}/${owner.namespace}/${owner.name}`,
+      namespace,
+      manifest: SAME_NAMESPACE_RBAC_MANIFEST,
+    });
   }
 
   return async function reconcile(key: string): Promise<ReconcileResult | undefined> {

@@ -6,14 +6,31 @@ import type { PodSecurityContext, ResourceRequirements, SecurityContext, Tolerat
  * milliseconds.
  */
 export interface ScanJobConfig {
-  /** Where scan Jobs and their credential Secrets are created. */
+  /** Where scan Jobs and their credential Secrets are created (unless scanJobsInSameNamespace). */
   operatorNamespace: string;
-  /** The scan pods' ServiceAccount (OPERATOR_SERVICE_ACCOUNT). */
+  /**
+   * vulnerabilityReports.scanJobsInSameNamespace: the Job and its Secret go to the workload's namespace, and
+   * the pod runs with the workload's serviceAccountName ("default" when it has none) and imagePullSecrets.
+   */
+  scanJobsInSameNamespace?: boolean;
+  /**
+   * With scanJobsInSameNamespace: the `trivy-operator-trivy-config` ConfigMap and Secret exist only in the
+   * operator namespace, so a Job in a workload namespace cannot reference them (optional refs would silently
+   * drop severity, timeout, proxies and the server token: Trivy Operator's behaviour). The operator's loaded
+   * values instead: `env` by variable name (TRIVY_SEVERITY, TRIVY_TIMEOUT, HTTP_PROXY, …, only those set) as
+   * literals, and the server token / custom headers copied into the Job's own `<job>-regcred` Secret.
+   * Without it the Job references the ConfigMap/Secret as in the operator namespace.
+   */
+  trivyConfigSnapshot?: TrivyConfigSnapshot;
+  /** The scan pods' ServiceAccount (OPERATOR_SERVICE_ACCOUNT); not used with scanJobsInSameNamespace. */
   serviceAccount: string;
   /** The vigil image that runs `vigil scan image` (and `vigil db download` in Standalone). */
   scannerImage: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  /** Secrets to pull the scanner image with (trivy.imagePullSecret). */
+  /**
+   * Secrets to pull the scanner image with (trivy.imagePullSecret), in the operator namespace; not used with
+   * scanJobsInSameNamespace (the pod then has the workload's imagePullSecrets, as Trivy Operator's).
+   */
   scannerImagePullSecrets?: string[];
   mode: 'ClientServer' | 'Standalone';
   /** trivy.serverURL; required in ClientServer. */
@@ -72,3 +89,17 @@ export interface ScanJobConfig {
 
 /** The ConfigMap and Secret holding the scanner's settings (Trivy Operator's names). */
 export const TRIVY_CONFIG_NAME = 'trivy-operator-trivy-config';
+
+/** A Secret value that does not print itself (config/values.ts SecretValue fits). */
+export interface RevealableSecret {
+  reveal(): string;
+}
+
+/** See ScanJobConfig.trivyConfigSnapshot. */
+export interface TrivyConfigSnapshot {
+  env: Readonly<Record<string, string>>;
+  serverToken?: RevealableSecret;
+  serverCustomHeaders?: RevealableSecret;
+  /** The text of `trivy.ignoreFile`, when ScanJobConfig.ignoreFileName is set. */
+  ignoreFile?: string;
+}

@@ -1,4 +1,9 @@
-export { type ScanJobConfig, TRIVY_CONFIG_NAME } from './config.js';
+export {
+  type RevealableSecret,
+  type ScanJobConfig,
+  TRIVY_CONFIG_NAME,
+  type TrivyConfigSnapshot,
+} from './config.js';
 export {
   credentialsForImage,
   normalizeRegistry,
@@ -42,6 +47,7 @@ export {
   type ScanJobOwner,
   type ScanJobTarget,
   scanJobName,
+  scanJobNamespace,
 } from './job.js';
 export {
   type ContainerOutcome,

@@ -6,7 +6,7 @@ import { shortHash } from './hash.js';
 
 const fnv32a = (text: string) => fnv32aBytes(Buffer.from(text, 'utf8'));
 
-import { buildScanJob, mirroredImage, ownerReferenceToJob, scanJobName } from './job.js';
+import { buildScanJob, mirroredImage, ownerReferenceToJob, scanJobName, scanJobNamespace } from './job.js';
 import type { Container, EnvVar, Job } from './types.js';
 
 const config: ScanJobConfig = {
@@ -534,6 +534,252 @@ describe('buildScanJob', () => {
       '--platform',
       'linux/arm64',
     ]);
+  });
+
+  describe('scanJobsInSameNamespace', () => {
+    const workloadPodSpec = {
+      serviceAccountName: 'shop-sa',
+      imagePullSecrets: [{ name: 'shop-pull' }, { name: '' }, {}],
+      containers: [],
+    };
+    const credentials = new Map([['web', { username: 'robot', password: 'pw' }]]);
+    const withPullSecrets = { ...config, scannerImagePullSecrets: ['vigil-pull'] };
+
+    test('off (default): Job and Secret in the operator namespace, operator SA and scanner pull secrets', () => {
+      for (const sameNamespace of [undefined, false]) {
+        const { job, secret } = buildScanJob({
+          owner,
+          specHash: 'h',
+          targets,
+          config: {
+            ...withPullSecrets,
+            ...(sameNamespace === false ? { scanJobsInSameNamespace: false } : {}),
+          },
+          credentials,
+          workloadPodSpec,
+        });
+        assert.equal(job.metadata.namespace, 'vigil-system');
+        assert.equal(secret?.metadata.namespace, 'vigil-system');
+        assert.equal(job.spec.template.spec.serviceAccountName, 'vigil-operator');
+        assert.deepEqual(job.spec.template.spec.imagePullSecrets, [{ name: 'vigil-pull' }]);
+      }
+      assert.equal(scanJobNamespace(owner, config), 'vigil-system');
+    });
+
+    test("on: Job and Secret in the workload's namespace, the workload's SA and imagePullSecrets, the rest unchanged", () => {
+      const on = { ...withPullSecrets, scanJobsInSameNamespace: true };
+      const { job, secret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: on,
+        credentials,
+        workloadPodSpec,
+      });
+      const { job: off, secret: offSecret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: withPullSecrets,
+        credentials,
+        workloadPodSpec,
+      });
+      assert.equal(scanJobNamespace(owner, on), 'shop');
+      assert.equal(job.metadata.namespace, 'shop');
+      assert.equal(job.metadata.name, JOB_NAME, 'same name in either mode');
+      assert.equal(secret?.metadata.namespace, 'shop');
+      assert.equal(secret?.metadata.name, `${JOB_NAME}-regcred`);
+      const spec = job.spec.template.spec;
+      assert.equal(spec.serviceAccountName, 'shop-sa');
+      assert.deepEqual(
+        spec.imagePullSecrets,
+        [{ name: 'shop-pull' }],
+        'empty names dropped, no scanner secret',
+      );
+      // Everything else is the default Job's: restricted PSS, containers (credential refs included), labels.
+      const strip = (j: Job) => {
+        const copy = structuredClone(j);
+        delete copy.metadata.namespace;
+        delete copy.spec.template.spec.serviceAccountName;
+        delete copy.spec.template.spec.imagePullSecrets;
+        return copy;
+      };
+      assert.deepEqual(strip(job), strip(off));
+      assert.equal(spec.automountServiceAccountToken, false);
+      assert.equal(spec.securityContext?.runAsNonRoot, true);
+      assert.deepEqual(
+        { ...secret, metadata: { ...secret?.metadata, namespace: 'x' } },
+        {
+          ...offSecret,
+          metadata: { ...offSecret?.metadata, namespace: 'x' },
+        },
+      );
+    });
+
+    test('on, a workload with neither a ServiceAccount nor pull secrets: "default" and no imagePullSecrets', () => {
+      const { job } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: { ...withPullSecrets, scanJobsInSameNamespace: true },
+        workloadPodSpec: { containers: [] },
+      });
+      assert.equal(job.metadata.namespace, 'shop');
+      assert.equal(job.spec.template.spec.serviceAccountName, 'default');
+      assert.equal(job.spec.template.spec.imagePullSecrets, undefined);
+      const { job: noSpec } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: { ...config, scanJobsInSameNamespace: true },
+      });
+      assert.equal(noSpec.spec.template.spec.serviceAccountName, 'default');
+    });
+
+    const snapshot = {
+      env: {
+        TRIVY_SEVERITY: 'HIGH,CRITICAL',
+        TRIVY_IGNORE_UNFIXED: 'true',
+        TRIVY_OFFLINE_SCAN: 'false',
+        TRIVY_TIMEOUT: '10m0s',
+        TRIVY_SKIP_DIRS: '/usr/share/doc',
+        HTTPS_PROXY: 'http://proxy:3128',
+        TRIVY_TOKEN_HEADER: 'X-Token',
+      },
+      serverToken: { reveal: () => 't0ken' },
+      serverCustomHeaders: { reveal: () => 'X-A:1' },
+    };
+
+    test("on, with the operator's trivy config snapshot: literals instead of ConfigMap refs, token and headers in the Job's Secret", () => {
+      const { job, secret } = buildScanJob({
+        owner: { ...owner, annotations: { 'trivy-operator.aquasecurity.github.io/skip-files': '/x' } },
+        specHash: 'h',
+        targets: [targets[0]!],
+        config: {
+          ...config,
+          hasCustomHeaders: true,
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: snapshot,
+        },
+        workloadPodSpec,
+      });
+      const secretRef = (name: string, key: string): EnvVar => ({
+        name,
+        valueFrom: { secretKeyRef: { name: `${JOB_NAME}-regcred`, key } },
+      });
+      assert.deepEqual(job.spec.template.spec.containers[0]?.env, [
+        { name: 'HOME', value: '/tmp' },
+        { name: 'TRIVY_SEVERITY', value: 'HIGH,CRITICAL' },
+        { name: 'TRIVY_IGNORE_UNFIXED', value: 'true' },
+        { name: 'TRIVY_OFFLINE_SCAN', value: 'false' },
+        { name: 'TRIVY_TIMEOUT', value: '10m0s' },
+        { name: 'TRIVY_SKIP_FILES', value: '/x' },
+        { name: 'TRIVY_SKIP_DIRS', value: '/usr/share/doc' },
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+        { name: 'TRIVY_TOKEN_HEADER', value: 'X-Token' },
+        secretRef('TRIVY_TOKEN', 'trivy.serverToken'),
+        secretRef('TRIVY_CUSTOM_HEADERS', 'trivy.serverCustomHeaders'),
+      ]);
+      assert.ok(
+        !JSON.stringify(job).includes('trivy-operator-trivy-config'),
+        'nothing refers to the operator namespace ConfigMap/Secret',
+      );
+      assert.equal(secret?.metadata.namespace, 'shop');
+      assert.deepEqual(secret?.data, {
+        'trivy.serverToken': Buffer.from('t0ken').toString('base64'),
+        'trivy.serverCustomHeaders': Buffer.from('X-A:1').toString('base64'),
+      });
+      assert.ok(!JSON.stringify(job).includes('t0ken'), 'the token is not in the Job');
+    });
+
+    test('the snapshot: no token configured → no Secret; Standalone init container gets the proxies; off → ignored', () => {
+      const noToken = { env: snapshot.env };
+      const { job, secret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: {
+          ...config,
+          mode: 'Standalone',
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: snapshot,
+        },
+      });
+      assert.equal(secret, undefined, 'Standalone: no server token needed');
+      assert.deepEqual(job.spec.template.spec.initContainers?.[0]?.env, [
+        { name: 'HOME', value: '/tmp' },
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+      ]);
+      const cs = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: {
+          ...config,
+          hasServerToken: false,
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: noToken,
+        },
+      });
+      assert.equal(cs.secret, undefined);
+      assert.ok(!cs.job.spec.template.spec.containers[0]?.env?.some((e) => e.name === 'TRIVY_TOKEN'));
+      // Off: the snapshot is not used; the default refs (what every other test checks) stay.
+      const off = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: { ...config, trivyConfigSnapshot: snapshot },
+      });
+      const plain = buildScanJob({ owner, specHash: 'h', targets, config });
+      assert.deepEqual(off, plain);
+    });
+
+    test("on, with trivy.ignoreFile: the file travels in the Job's Secret and is mounted from it", () => {
+      const { job, secret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: {
+          ...config,
+          mode: 'Standalone',
+          scanJobsInSameNamespace: true,
+          ignoreFileName: '.trivyignore',
+          trivyConfigSnapshot: { ...snapshot, ignoreFile: 'CVE-2023-45853\n' },
+        },
+        workloadPodSpec,
+      });
+      assert.deepEqual(secret?.data, {
+        'trivy.ignoreFile': Buffer.from('CVE-2023-45853\n').toString('base64'),
+      });
+      assert.equal(secret?.metadata.namespace, 'shop');
+      assert.deepEqual(
+        job.spec.template.spec.volumes?.find((v) => v.name === 'ignorefile'),
+        {
+          name: 'ignorefile',
+          secret: {
+            secretName: `${JOB_NAME}-regcred`,
+            items: [{ key: 'trivy.ignoreFile', path: '.trivyignore' }],
+          },
+        },
+      );
+      for (const container of job.spec.template.spec.containers)
+        assert.ok(
+          container.env?.some((e) => e.name === 'TRIVY_IGNOREFILE' && e.value === '/etc/trivy/.trivyignore'),
+        );
+      assert.ok(!JSON.stringify(job).includes('trivy-operator-trivy-config'));
+    });
+
+    test('on, a workload in the operator namespace still runs as the workload', () => {
+      const { job } = buildScanJob({
+        owner: { ...owner, namespace: 'vigil-system' },
+        specHash: 'h',
+        targets,
+        config: { ...config, scanJobsInSameNamespace: true },
+        workloadPodSpec,
+      });
+      assert.equal(job.metadata.namespace, 'vigil-system');
+      assert.equal(job.spec.template.spec.serviceAccountName, 'shop-sa');
+    });
   });
 
   test('errors: no targets; ClientServer without a server URL', () => {

@@ -5,7 +5,7 @@
 import { parseReference } from '../../image/index.js';
 import type { OwnerReference } from '../../k8s/index.js';
 import { formatGoDuration } from '../../scan/index.js';
-import { type ScanJobConfig, TRIVY_CONFIG_NAME } from './config.js';
+import { type ScanJobConfig, TRIVY_CONFIG_NAME, type TrivyConfigSnapshot } from './config.js';
 import { normalizeRegistry, type RegistryCredential, registryOfImage } from './credentials.js';
 import { isValidLabelValue, shortHash } from './hash.js';
 import type {
@@ -68,6 +68,10 @@ export interface ScanJobTarget {
 /** The part of the workload's pod spec the builder reads (any pod spec type carries it). */
 export interface WorkloadPodSpec {
   nodeSelector?: Record<string, string>;
+  /** Used for the scan pod with scanJobsInSameNamespace. */
+  serviceAccountName?: string;
+  /** Used for the scan pod with scanJobsInSameNamespace. */
+  imagePullSecrets?: Array<{ name?: string }>;
   [key: string]: unknown;
 }
 
@@ -81,7 +85,8 @@ export interface ScanJobInput {
   credentials?: ReadonlyMap<string, RegistryCredential>;
   /**
    * The workload's pod spec. Used for the platform: a `kubernetes.io/arch` node selector makes the scan pull
-   * that platform's image (`--platform linux/<arch>`), as the workload's nodes do.
+   * that platform's image (`--platform linux/<arch>`), as the workload's nodes do; and, with
+   * scanJobsInSameNamespace, for the scan pod's serviceAccountName and imagePullSecrets.
    */
   workloadPodSpec?: WorkloadPodSpec;
 }
@@ -118,6 +123,47 @@ export function resourceLabels(
   };
 }
 
+/**
+ * Where the scan Job for `owner` is created: the operator namespace, or with scanJobsInSameNamespace the
+ * workload's (a cluster-scoped owner has none: the operator namespace then).
+ */
+export function scanJobNamespace(
+  owner: Pick<ScanJobOwner, 'namespace'>,
+  config: Pick<ScanJobConfig, 'operatorNamespace' | 'scanJobsInSameNamespace'>,
+): string {
+  return config.scanJobsInSameNamespace && owner.namespace !== ''
+    ? owner.namespace
+    : config.operatorNamespace;
+}
+
+/**
+ * The scan pod's identity. Default: OPERATOR_SERVICE_ACCOUNT and the scanner image's pull secrets, which live
+ * in the operator namespace. In the workload's namespace those do not exist, so the pod runs as the workload
+ * does (Trivy Operator §3.1): its ServiceAccount, "default" when it names none, and its imagePullSecrets.
+ */
+function podIdentity(
+  config: ScanJobConfig,
+  sameNamespace: boolean,
+  spec: WorkloadPodSpec | undefined,
+): Pick<PodSpec, 'serviceAccountName' | 'imagePullSecrets'> {
+  if (!sameNamespace) {
+    return {
+      serviceAccountName: config.serviceAccount,
+      ...(config.scannerImagePullSecrets?.length
+        ? { imagePullSecrets: config.scannerImagePullSecrets.map((n) => ({ name: n })) }
+        : {}),
+    };
+  }
+  const pullSecrets = (spec?.imagePullSecrets ?? [])
+    .map((s) => s?.name)
+    .filter((n): n is string => typeof n === 'string' && n !== '')
+    .map((name) => ({ name }));
+  return {
+    serviceAccountName: spec?.serviceAccountName || 'default',
+    ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets } : {}),
+  };
+}
+
 /** Builds the scan Job (and its credential Secret) for a workload. Pure: nothing is sent anywhere. */
 export function buildScanJob(input: ScanJobInput): ScanJobObjects {
   const { owner, config, targets } = input;
@@ -129,6 +175,12 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     );
   }
   const name = scanJobName(owner);
+  const namespace = scanJobNamespace(owner, config);
+  const identity = podIdentity(
+    config,
+    config.scanJobsInSameNamespace === true && owner.namespace !== '',
+    input.workloadPodSpec,
+  );
   const secretName = regcredSecretName(name);
   const labels: Record<string, string> = {
     [LABEL_MANAGED_BY]: MANAGED_BY,
@@ -144,9 +196,38 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     ...(isValidLabelValue(owner.name) ? {} : { [ANNOTATION_RESOURCE_NAME]: owner.name }),
   };
   const credentialed = targets.filter((t) => input.credentials?.has(t.container));
+  const snapshot =
+    config.scanJobsInSameNamespace === true && owner.namespace !== ''
+      ? config.trivyConfigSnapshot
+      : undefined;
+  // The server token / custom headers a Job outside the operator namespace carries in its own Secret.
+  const trivySecretData: Record<string, string> = {};
+  if (snapshot && config.mode === 'ClientServer') {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    if (config.hasServerToken && snapshot.serverToken)
+      trivySecretData['trivy.serverToken'] = b64(snapshot.serverToken.reveal());
+    if (config.hasCustomHeaders && snapshot.serverCustomHeaders)
+      trivySecretData['trivy.serverCustomHeaders'] = b64(snapshot.serverCustomHeaders.reveal());
+  }
+  // The ConfigMap is in the operator namespace only: a Job elsewhere carries the ignore file in its own Secret.
+  const ignoreFileInSecret = snapshot !== undefined && config.ignoreFileName !== undefined;
+  if (ignoreFileInSecret)
+    trivySecretData['trivy.ignoreFile'] = Buffer.from(snapshot.ignoreFile ?? '', 'utf8').toString('base64');
+  const refs = trivyConfigRefs(
+    snapshot,
+    secretName,
+    Object.keys(trivySecretData).filter((k) => k !== 'trivy.ignoreFile'),
+  );
   const platform = platformOf(input.workloadPodSpec);
   const containers = targets.map((target) =>
-    scanContainer(target, config, platform, credentialed.includes(target) ? secretName : undefined, owner),
+    scanContainer(
+      target,
+      config,
+      platform,
+      credentialed.includes(target) ? secretName : undefined,
+      owner,
+      refs,
+    ),
   );
   const initContainers =
     config.mode === 'Standalone'
@@ -154,13 +235,14 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
           dbDownloadContainer(
             config,
             targets.map((t) => t.container),
+            refs,
           ),
         ]
       : [];
 
   const podSpec: PodSpec = {
     restartPolicy: 'Never',
-    serviceAccountName: config.serviceAccount,
+    serviceAccountName: identity.serviceAccountName,
     automountServiceAccountToken: config.automountServiceAccountToken ?? false,
     securityContext: podSecurityContext(config.podSecurityContext),
     affinity: config.affinity ?? {
@@ -180,17 +262,21 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
         ? [
             {
               name: IGNORE_FILE_VOLUME,
-              configMap: {
-                name: TRIVY_CONFIG_NAME,
-                items: [{ key: 'trivy.ignoreFile', path: config.ignoreFileName }],
-              },
+              ...(ignoreFileInSecret
+                ? {
+                    secret: { secretName, items: [{ key: 'trivy.ignoreFile', path: config.ignoreFileName }] },
+                  }
+                : {
+                    configMap: {
+                      name: TRIVY_CONFIG_NAME,
+                      items: [{ key: 'trivy.ignoreFile', path: config.ignoreFileName }],
+                    },
+                  }),
             },
           ]
         : []),
     ],
-    ...(config.scannerImagePullSecrets?.length
-      ? { imagePullSecrets: config.scannerImagePullSecrets.map((n) => ({ name: n })) }
-      : {}),
+    ...(identity.imagePullSecrets ? { imagePullSecrets: identity.imagePullSecrets } : {}),
     ...(config.tolerations?.length ? { tolerations: config.tolerations } : {}),
     ...(config.nodeSelector && Object.keys(config.nodeSelector).length > 0
       ? { nodeSelector: config.nodeSelector }
@@ -200,7 +286,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name, namespace: config.operatorNamespace, labels, annotations },
+    metadata: { name, namespace, labels, annotations },
     spec: {
       backoffLimit: 0,
       completions: 1,
@@ -219,8 +305,8 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
       },
     },
   };
-  if (credentialed.length === 0) return { job };
-  const data: Record<string, string> = {};
+  if (credentialed.length === 0 && Object.keys(trivySecretData).length === 0) return { job };
+  const data: Record<string, string> = { ...trivySecretData };
   for (const target of credentialed) {
     const credential = input.credentials?.get(target.container);
     if (!credential) continue;
@@ -233,7 +319,7 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     type: 'Opaque',
     metadata: {
       name: secretName,
-      namespace: config.operatorNamespace,
+      namespace,
       labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
       ...(config.secretTTLMs !== undefined && config.secretTTLMs > 0
         ? { annotations: { [ANNOTATION_SECRET_TTL]: formatGoDuration(config.secretTTLMs) } }
@@ -268,7 +354,9 @@ function scanContainer(
   platform: string | undefined,
   secretName: string | undefined,
   owner: ScanJobOwner,
+  refs: TrivyConfigRefs,
 ): Container {
+  const fromConfigMap = refs.configMap;
   const args = [
     'scan',
     'image',
@@ -284,7 +372,7 @@ function scanContainer(
     // pods/log returns stdout and stderr together: only the report may be in it when the scan succeeds.
     '--quiet',
   ];
-  const env: EnvVar[] = [
+  const env = [
     // A writable HOME for anything that looks there, on a read-only root file system.
     { name: 'HOME', value: '/tmp' },
     fromConfigMap('TRIVY_SEVERITY', 'trivy.severity'),
@@ -297,20 +385,20 @@ function scanContainer(
     owner.annotations?.[ANNOTATION_SKIP_DIRS] !== undefined
       ? { name: 'TRIVY_SKIP_DIRS', value: owner.annotations[ANNOTATION_SKIP_DIRS] }
       : fromConfigMap('TRIVY_SKIP_DIRS', 'trivy.skipDirs'),
-    ...proxyEnv(),
-  ];
+    ...proxyEnv(refs),
+  ].filter((e): e is EnvVar => e !== undefined);
   let insecure = false;
   if (config.mode === 'ClientServer') {
-    env.push(
-      config.serverTokenHeader
-        ? { name: 'TRIVY_TOKEN_HEADER', value: config.serverTokenHeader }
-        : fromConfigMap('TRIVY_TOKEN_HEADER', 'trivy.serverTokenHeader'),
-    );
-    if (config.hasServerToken)
-      env.push(fromSecret('TRIVY_TOKEN', TRIVY_CONFIG_NAME, 'trivy.serverToken', true));
-    if (config.hasCustomHeaders) {
-      env.push(fromSecret('TRIVY_CUSTOM_HEADERS', TRIVY_CONFIG_NAME, 'trivy.serverCustomHeaders', true));
-    }
+    const header = config.serverTokenHeader
+      ? { name: 'TRIVY_TOKEN_HEADER', value: config.serverTokenHeader }
+      : fromConfigMap('TRIVY_TOKEN_HEADER', 'trivy.serverTokenHeader');
+    if (header) env.push(header);
+    const token = config.hasServerToken ? refs.secret('TRIVY_TOKEN', 'trivy.serverToken') : undefined;
+    if (token) env.push(token);
+    const headers = config.hasCustomHeaders
+      ? refs.secret('TRIVY_CUSTOM_HEADERS', 'trivy.serverCustomHeaders')
+      : undefined;
+    if (headers) env.push(headers);
     insecure ||= config.serverInsecure;
   }
   const registry = registryOfImage(mirroredImage(target.image, config.registryMirrors));
@@ -360,7 +448,7 @@ function scanContainer(
  * Standalone: one download into the shared emptyDir before any scan starts, so the scan containers only read
  * the DB (no cache-lock race between them, Trivy Operator §10 #3).
  */
-function dbDownloadContainer(config: ScanJobConfig, taken: string[]): Container {
+function dbDownloadContainer(config: ScanJobConfig, taken: string[], refs: TrivyConfigRefs): Container {
   let name = DB_INIT_CONTAINER;
   for (let i = 2; taken.includes(name); i++) name = `${DB_INIT_CONTAINER}-${i}`;
   const repositories = config.dbRepository
@@ -381,7 +469,7 @@ function dbDownloadContainer(config: ScanJobConfig, taken: string[]): Container 
       ...(config.dbRepositoryInsecure ? ['--insecure'] : []),
       '--quiet',
     ],
-    env: [{ name: 'HOME', value: '/tmp' }, ...proxyEnv()],
+    env: [{ name: 'HOME', value: '/tmp' }, ...proxyEnv(refs)],
     ...(config.resources ? { resources: structuredClone(config.resources) } : {}),
     securityContext: containerSecurityContext(config.containerSecurityContext),
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -420,12 +508,42 @@ function fromSecret(name: string, secret: string, key: string, optional: boolean
   };
 }
 
-function proxyEnv(): EnvVar[] {
+function proxyEnv(refs: TrivyConfigRefs): EnvVar[] {
   return [
-    fromConfigMap('HTTP_PROXY', 'trivy.httpProxy'),
-    fromConfigMap('HTTPS_PROXY', 'trivy.httpsProxy'),
-    fromConfigMap('NO_PROXY', 'trivy.noProxy'),
-  ];
+    refs.configMap('HTTP_PROXY', 'trivy.httpProxy'),
+    refs.configMap('HTTPS_PROXY', 'trivy.httpsProxy'),
+    refs.configMap('NO_PROXY', 'trivy.noProxy'),
+  ].filter((e): e is EnvVar => e !== undefined);
+}
+
+/** Where a scan container's Trivy settings come from; undefined = the variable is not set. */
+interface TrivyConfigRefs {
+  configMap(name: string, key: string): EnvVar | undefined;
+  secret(name: string, key: string): EnvVar | undefined;
+}
+
+/**
+ * Default: refs to the `trivy-operator-trivy-config` ConfigMap and Secret (optional, read when the pod
+ * starts). With a snapshot (scanJobsInSameNamespace, where those objects do not exist): the loaded values as
+ * literals, and the secrets from the Job's own Secret (`secretKeys` are the keys it holds).
+ */
+function trivyConfigRefs(
+  snapshot: TrivyConfigSnapshot | undefined,
+  secretName: string,
+  secretKeys: readonly string[],
+): TrivyConfigRefs {
+  if (!snapshot)
+    return {
+      configMap: fromConfigMap,
+      secret: (name, key) => fromSecret(name, TRIVY_CONFIG_NAME, key, true),
+    };
+  return {
+    configMap: (name) => {
+      const value = snapshot.env[name];
+      return value === undefined ? undefined : { name, value };
+    },
+    secret: (name, key) => (secretKeys.includes(key) ? fromSecret(name, secretName, key, false) : undefined),
+  };
 }
 
 /**
