@@ -219,6 +219,13 @@ export interface WorkloadReconcilerOptions {
   scannerVersion?: string;
 }
 
+/** A FAILED report's failedAttempts (0 for a Succeeded, absent or unreadable one). */
+function failedAttemptsOf(report: KubeObject | undefined): number {
+  const status = (report as { status?: { phase?: string; failedAttempts?: unknown } } | undefined)?.status;
+  const n = status?.phase === 'FAILED' ? status.failedAttempts : undefined;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
 /** The opt-in RBAC for scanJobsInSameNamespace, named where its absence is reported. */
 export const SAME_NAMESPACE_RBAC_MANIFEST = 'deploy/rbac/opt-in/scan-jobs-in-same-namespace.yaml';
 
@@ -611,7 +618,14 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
           now: new Date(now),
           scannerVersion: options.scannerVersion ?? 'unknown',
         }),
-        status: { phase: 'FAILED', reason: 'Forbidden', message, lastScanTime, failedAttempts: 1 },
+        // Counted on, so the retry backs off (decision 8) while the permission stays missing.
+        status: {
+          phase: 'FAILED',
+          reason: 'Forbidden',
+          message,
+          lastScanTime,
+          failedAttempts: failedAttemptsOf(previous) + 1,
+        },
         ...(settings.reportTTL ? { ttl: settings.reportTTL } : {}),
         resourceLabels: [...settings.resourceLabels],
         additionalLabels: { ...settings.additionalLabels },
