@@ -1,4 +1,4 @@
-// Benchmark for `vigil operator` on the local cluster (test/e2e/harness.ts: real control plane, registry with
+// Benchmark for `vigil operator` on the local cluster (test/env/operator-env.ts: real control plane, registry with
 // the test DB, `vigil server` and `vigil operator` as processes). Figures are printed, never asserted:
 //  (a) 500 pending bare Pods over 10 images in 5 namespaces, created at once → time until every one has a
 //      VulnerabilityReport, with the default scan-Job limit (10) and the seed's (3);
@@ -19,9 +19,9 @@ import { JOB_IMAGE_KEYS_ANNOTATION } from '../src/operator/index.js';
 import { buildReportData, buildVulnerabilityReport } from '../src/operator/report/index.js';
 import { hugeTrivyReport } from '../src/operator/report/testkit.js';
 import { imageKey, type PodSpec, specHash } from '../src/operator/workload/index.js';
-import { type OperatorEnv, startOperatorEnv, tail } from '../test/e2e/harness.js';
 import { buildLayer, type PushedImage } from '../test/env/image-builder.js';
 import { freePort, waitFor } from '../test/env/net.js';
+import { type OperatorEnv, startOperatorEnv, tail } from '../test/env/operator-env.js';
 import { vigilCli } from '../test/env/paths.js';
 import type { SupervisedProcess } from '../test/env/supervisor.js';
 

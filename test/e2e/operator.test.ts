@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { VulnerabilityReport } from '../../src/k8s/crds/index.js';
 import { createInformer, type Informer, type KubeObject, MERGE_PATCH } from '../../src/k8s/index.js';
-import { createNamespace, deployment, type OperatorEnv, pod, startOperatorEnv } from './harness.js';
+import { createNamespace, deployment, type OperatorEnv, pod, startOperatorEnv } from '../env/operator-env.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: Trivy JSON is checked as parsed data
 type Json = any;

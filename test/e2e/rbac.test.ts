@@ -22,8 +22,8 @@ import {
   loadKubeConfig,
   MERGE_PATCH,
 } from '../../src/k8s/index.js';
+import { createNamespace, deployment, type OperatorEnv, pod, startOperatorEnv } from '../env/operator-env.js';
 import { repoRoot } from '../env/paths.js';
-import { createNamespace, deployment, type OperatorEnv, pod, startOperatorEnv } from './harness.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests and API objects are checked as parsed data
 type Json = any;

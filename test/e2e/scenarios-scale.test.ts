@@ -20,7 +20,7 @@ import {
   type ScanJobTracker,
   startOperatorEnv,
   watchScanJobs,
-} from './harness.js';
+} from '../env/operator-env.js';
 
 const LIMIT = 3;
 const OPERATOR_ENV = { OPERATOR_CONCURRENT_SCAN_JOBS_LIMIT: String(LIMIT) };

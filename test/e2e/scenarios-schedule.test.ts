@@ -23,7 +23,7 @@ import {
   type ScanJobTracker,
   startOperatorEnv,
   watchScanJobs,
-} from './harness.js';
+} from '../env/operator-env.js';
 
 const SCANNERS = '/apis/aquasecurity.github.io/v1alpha1/vulnerabilityscanners';
 

@@ -23,7 +23,7 @@ import {
   type ScanJobTracker,
   startOperatorEnv,
   watchScanJobs,
-} from './harness.js';
+} from '../env/operator-env.js';
 
 const REGISTRY_USER = 'puller';
 const REGISTRY_PASSWORD = 'e2e-s3cret';

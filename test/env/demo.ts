@@ -1,4 +1,4 @@
-// `vigil demo`: the whole system on the local cluster. The operator's end-to-end harness (test/e2e/harness.ts:
+// `vigil demo`: the whole system on the local cluster. The operator's end-to-end harness (test/env/operator-env.ts:
 // control plane + process node under $XDG_CACHE_HOME/vigil/e2e, registry with the Debian image and the test
 // vulnerability DB as Trivy's artifact, `vigil server` and `vigil operator` as processes) configured as the
 // seed configures Trivy Operator, plus sample workloads in three namespaces (one excluded). It waits for a
@@ -8,7 +8,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VulnerabilityReport } from '../../src/k8s/crds/index.js';
 import { REPORT_LABELS } from '../../src/k8s/crds/index.js';
-import { type OperatorEnv, startOperatorEnv, tail } from '../e2e/harness.js';
 import {
   alpineLayer,
   DEMO_NAMESPACES,
@@ -18,6 +17,7 @@ import {
   type ExpectedReport,
   expectedReports,
 } from './demo-workloads.js';
+import { type OperatorEnv, startOperatorEnv, tail } from './operator-env.js';
 
 export interface DemoOptions {
   once: boolean;

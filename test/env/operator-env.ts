@@ -12,7 +12,7 @@ import { htpasswdFile } from '../../src/image/testkit.js';
 import type { VulnerabilityReport } from '../../src/k8s/crds/index.js';
 import { createInformer, type KubeClient, type KubeObject } from '../../src/k8s/index.js';
 import { pushScanDb } from '../../src/scan/testkit.js';
-import { type LocalCluster, startLocalCluster } from '../env/cluster.js';
+import { type LocalCluster, startLocalCluster } from './cluster.js';
 import {
   buildLayer,
   type DebianBase,
@@ -20,11 +20,11 @@ import {
   type Layer,
   type PushedImage,
   pushImage,
-} from '../env/image-builder.js';
-import { freePort, waitFor as waitForProbe } from '../env/net.js';
-import { cacheDir, repoRoot, vigilCli } from '../env/paths.js';
-import { type LocalRegistry, startRegistry } from '../env/registry.js';
-import type { SupervisedProcess } from '../env/supervisor.js';
+} from './image-builder.js';
+import { freePort, waitFor as waitForProbe } from './net.js';
+import { cacheDir, repoRoot, vigilCli } from './paths.js';
+import { type LocalRegistry, startRegistry } from './registry.js';
+import type { SupervisedProcess } from './supervisor.js';
 
 const execFileAsync = promisify(execFile);
 
