@@ -67,6 +67,56 @@ describe('operator HTTP servers', () => {
     assert.equal((await get(healthPort, '/healthz')).body, 'leader election lost');
   });
 
+  test('/metrics streams a large answer byte for byte; HEAD has headers only; a failing metric is a 500', async () => {
+    const registry = new Registry();
+    const gauge = new Counter({
+      name: 'vigil_big_total',
+      help: 'many series',
+      labelNames: ['n', 'pad'],
+      registers: [registry],
+    });
+    for (let i = 0; i < 20_000; i++) gauge.labels(String(i), 'x'.repeat(100)).inc(i);
+    const logger = createRecordingLogger();
+    const servers = createOperatorHttpServers({
+      metricsAddress: '127.0.0.1:0',
+      healthAddress: '127.0.0.1:0',
+      registry,
+      ready: () => true,
+      live: () => true,
+      logger,
+    });
+    open.push(servers);
+    const { metricsPort } = await servers.start();
+    const expected = await registry.metrics();
+    assert.ok(expected.length > 2_000_000, 'large enough to need the socket to drain');
+    const r = await get(metricsPort, '/metrics');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, expected);
+    const head = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    assert.equal(await head.text(), '');
+
+    new Counter({
+      name: 'vigil_broken_total',
+      help: 'collect throws',
+      registers: [registry],
+      collect() {
+        throw new Error('cache gone');
+      },
+    });
+    // The first metric is fine, so the answer has begun: the connection is cut, never a truncated 200.
+    await assert.rejects(get(metricsPort, '/metrics'));
+    assert.ok(logger.lines.some((l) => l.message === 'collecting metrics failed'));
+    registry.removeSingleMetric('vigil_big_total');
+    const failed = await get(metricsPort, '/metrics');
+    assert.equal(failed.status, 500);
+    assert.match(failed.body, /collecting metrics failed: cache gone/);
+  });
+
   test('a throwing check is a 503 with its message', async () => {
     const servers = createOperatorHttpServers({
       metricsAddress: ':0',

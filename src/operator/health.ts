@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { errorFields, type Logger } from '../k8s/logger.js';
 import { parseBindAddress } from './config/bind-address.js';
+import { writeMetricsText } from './metrics/stream.js';
 
 /** true = healthy; false or a reason string = not (the string is sent in the 503 body). */
 export type ProbeCheck = () => boolean | string;
@@ -59,18 +60,52 @@ export function createOperatorHttpServers(options: OperatorHttpServersOptions): 
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics') return answer(response, 404, 'not found; metrics are at /metrics\n');
     if (request.method !== 'GET' && request.method !== 'HEAD') return answer(response, 405, 'use GET\n');
-    registry.metrics().then(
-      (text) => answer(response, 200, text, registry.contentType),
-      (error: unknown) => {
-        logger.error('collecting metrics failed', errorFields(error));
+    if (request.method === 'HEAD') {
+      response.writeHead(200, { 'Content-Type': registry.contentType });
+      return response.end();
+    }
+    void streamMetrics(response).catch((error: unknown) => {
+      logger.error('collecting metrics failed', errorFields(error));
+      if (!response.headersSent)
         answer(
           response,
           500,
           `collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`,
         );
-      },
-    );
+      // Part of the answer is out: only a cut connection tells the scraper it is incomplete.
+      else response.destroy();
+    });
   });
+
+  /**
+   * Writes the answer as it is formatted (writeMetricsText), waiting for the socket to drain: a scrape of
+   * 25,000 series never holds the whole text. Headers go out with the first chunk, so an error before it
+   * can still be a 500.
+   */
+  async function streamMetrics(response: http.ServerResponse): Promise<void> {
+    let gone = false;
+    response.once('close', () => {
+      gone = true;
+    });
+    await writeMetricsText(registry, (chunk) => {
+      if (gone) return Promise.reject(new Error('the scraper closed the connection'));
+      if (!response.headersSent) response.writeHead(200, { 'Content-Type': registry.contentType });
+      if (response.write(chunk)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          response.off('close', onClose);
+          resolve();
+        };
+        const onClose = () => {
+          response.off('drain', onDrain);
+          reject(new Error('the scraper closed the connection'));
+        };
+        response.once('drain', onDrain);
+        response.once('close', onClose);
+      });
+    });
+    response.end();
+  }
 
   const healthServer = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];

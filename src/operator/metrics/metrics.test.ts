@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import type { VulnerabilityReport } from '../../k8s/crds/vulnerability-report.js';
 import { createOperatorMetrics } from './operator-metrics.js';
 import { createReportMetricsCollector, type ReportMetricsConfig } from './report-collector.js';
+import { writeMetricsText } from './stream.js';
 
 function report(
   namespace: string,
@@ -247,5 +248,48 @@ describe('operator metrics', () => {
     const text = await registry.metrics();
     assert.match(text, /^vigil_scans_in_flight 0$/m);
     assert.match(text, /^vigil_scan_jobs_total\{outcome="failed"\} 0$/m);
+  });
+});
+
+describe('writeMetricsText', () => {
+  test('streams, chunk by chunk, exactly the text Registry.metrics() builds', async () => {
+    const registry = new Registry();
+    const many = Array.from({ length: 1234 }, (_, i) =>
+      report(`ns-${i % 7}`, `replicaset-web-${i}-nginx`, {
+        counts: [i % 3, i % 5, 1, 0, 2],
+        labels: { app: i % 2 ? 'a"b\\c' : 'line\nbreak' },
+        os: { eosl: i % 11 === 0 },
+      }),
+    );
+    createReportMetricsCollector({
+      registry,
+      reports: () => many,
+      config: config({ metricsImageInfoEnabled: true, report: { resourceLabels: ['app'] } }),
+    });
+    createOperatorMetrics(registry).jobFinished('succeeded', 1.5);
+    const { Counter, Histogram, Gauge } = await import('prom-client');
+    new Counter({
+      name: 'x_total',
+      help: 'help with \\ and\nnewline',
+      labelNames: ['k'],
+      registers: [registry],
+    })
+      .labels('v')
+      .inc(3);
+    new Histogram({ name: 'x_seconds', help: 'h', buckets: [0.1, 1], registers: [registry] }).observe(0.5);
+    new Gauge({ name: 'x_empty', help: 'no series yet', labelNames: ['k'], registers: [registry] });
+
+    const expected = await registry.metrics();
+    const chunks: string[] = [];
+    await writeMetricsText(registry, async (chunk) => {
+      chunks.push(chunk);
+    });
+    assert.equal(chunks.join(''), expected);
+    assert.ok(
+      expected.split('\n').filter((l) => l.startsWith('trivy_image_vulnerabilities{')).length === 1234 * 5,
+    );
+    const largest = Math.max(...chunks.map((c) => c.length));
+    assert.ok(chunks.length > 20, `written in pieces: ${chunks.length}`);
+    assert.ok(largest < expected.length / 10, `no piece is the whole text: ${largest} of ${expected.length}`);
   });
 });
