@@ -21,6 +21,7 @@ import {
   byControllerUid,
   collectionPath,
   type Informer,
+  type KubeClient,
   type KubeObject,
   objectKey,
   objectPath,
@@ -161,7 +162,14 @@ describe('workload reconciler decisions (plain caches, real API server for write
     if (cp) await stopInOrder(cp);
   });
 
-  function setup(options: { limit?: number; settings?: Partial<WorkloadSettings>; serverUp?: boolean } = {}) {
+  function setup(
+    options: {
+      limit?: number;
+      settings?: Partial<WorkloadSettings>;
+      serverUp?: boolean;
+      client?: KubeClient;
+    } = {},
+  ) {
     const caches = memoryCaches();
     const clock = createFakeClock(NOW);
     const serverUp = options.serverUp;
@@ -174,7 +182,7 @@ describe('workload reconciler decisions (plain caches, real API server for write
     });
     const counts = { deferred: 0, reused: 0, written: [] as string[] };
     const reconcile = createWorkloadReconciler({
-      client: cp.client,
+      client: options.client ?? cp.client,
       clock,
       logger: silentLogger,
       caches,
@@ -316,6 +324,49 @@ describe('workload reconciler decisions (plain caches, real API server for write
     assert.equal(written.report.updateTimestamp, source.report.updateTimestamp);
     assert.equal(counts.reused, 1);
     assert.deepEqual(counts.written, ['Succeeded']);
+  });
+
+  test('workloads sharing one source read it once per resourceVersion', async () => {
+    const reads: string[] = [];
+    const counting: KubeClient = Object.assign(Object.create(null), cp.client, {
+      find(path: string, ...rest: unknown[]) {
+        reads.push(path);
+        return (cp.client.find as (...a: unknown[]) => unknown)(path, ...rest);
+      },
+    }) as KubeClient;
+    const { caches, reconcile, counts } = setup({ client: counting });
+    const image = `registry.example.com/burst@${digest('e')}`;
+    const first = await pod(caches, 'burst-0', image);
+    const source = await cp.client.create<VulnerabilityReport>(
+      collectionPath(VULNERABILITY_REPORT, NS),
+      report(first, 'Pod', image, { phase: 'Succeeded', lastScanTime: rfc3339(NOW - 5_000) }),
+    );
+    caches.reports.items.push(slimReport({ keepFindingsForMetrics: false })(source));
+    for (const name of ['burst-1', 'burst-2', 'burst-3']) {
+      await pod(caches, name, image);
+      assert.equal(await reconcile(`Pod/wl-test/${name}`), undefined);
+      const [written] = await reportsOf(name);
+      assert.deepEqual(written?.report.vulnerabilities, source.report.vulnerabilities, name);
+    }
+    const sourceReads = () => reads.filter((p) => p.endsWith(`/${source.metadata.name}`)).length;
+    assert.equal(sourceReads(), 1, 'one read for three reuses');
+    assert.equal(counts.reused, 3);
+
+    // A new version of the source is read again.
+    const changed = await cp.client.patch<VulnerabilityReport>(
+      objectPath(VULNERABILITY_REPORT, source.metadata.name, NS),
+      { metadata: { labels: { touched: 'yes' } } },
+      'application/merge-patch+json',
+    );
+    caches.reports.items.splice(
+      caches.reports.items.findIndex((r) => r.metadata.name === source.metadata.name),
+      1,
+      slimReport({ keepFindingsForMetrics: false })(changed),
+    );
+    await pod(caches, 'burst-4', image);
+    assert.equal(await reconcile('Pod/wl-test/burst-4'), undefined);
+    assert.equal(sourceReads(), 2);
+    assert.equal((await reportsOf('burst-4')).length, 1);
   });
 
   test('a shared result deleted before it is read: nothing written, planned again in a second', async () => {

@@ -424,6 +424,32 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     });
   }
 
+  // Source reports read whole for reuse, by namespace/name@resourceVersion: a burst of workloads sharing one
+  // image (a rollout, a DaemonSet, a scheduled round) reads its source once instead of once per workload. A
+  // new resourceVersion misses, so nothing stale is reused; the few entries bound the memory (a report is
+  // at most ~1.4 MB, fitReport).
+  const sourceReads = new Map<string, VulnerabilityReport>();
+  const SOURCE_READS_KEPT = 8;
+
+  async function readSource(cached: VulnerabilityReport): Promise<VulnerabilityReport | undefined> {
+    const key = `${cached.metadata.namespace ?? ''}/${cached.metadata.name}@${cached.metadata.resourceVersion ?? ''}`;
+    const kept = cached.metadata.resourceVersion ? sourceReads.get(key) : undefined;
+    // Each use gets its own copy: the report built from it must not share arrays with the next one.
+    if (kept) return structuredClone(kept);
+    // The cache keeps no findings (cache-transforms.ts): read the source whole.
+    const from = await client.find<VulnerabilityReport>(
+      objectPath(VULNERABILITY_REPORT, cached.metadata.name, cached.metadata.namespace ?? ''),
+    );
+    if (from && from.metadata.resourceVersion === cached.metadata.resourceVersion) {
+      sourceReads.set(key, structuredClone(from));
+      for (const oldest of sourceReads.keys()) {
+        if (sourceReads.size <= SOURCE_READS_KEPT) break;
+        sourceReads.delete(oldest);
+      }
+    }
+    return from;
+  }
+
   /**
    * Writes the workload's report from another report's result; false when that result is gone or no longer
    * usable (the caller re-plans shortly, from a cache that by then shows why).
@@ -434,10 +460,7 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     target: ScanTarget,
     cached: VulnerabilityReport,
   ): Promise<boolean> {
-    // The cache keeps no findings (cache-transforms.ts): read the source whole.
-    const from = await client.find<VulnerabilityReport>(
-      objectPath(VULNERABILITY_REPORT, cached.metadata.name, cached.metadata.namespace ?? ''),
-    );
+    const from = await readSource(cached);
     if (
       !from ||
       from.metadata.annotations?.[IMAGE_KEY_ANNOTATION] !== target.imageKey ||
