@@ -134,6 +134,9 @@ export function trivyConfigSnapshot(trivy: OperatorConfig['trivy']): TrivyConfig
     ...(trivy.serverToken ? { serverToken: trivy.serverToken } : {}),
     ...(trivy.serverCustomHeaders ? { serverCustomHeaders: trivy.serverCustomHeaders } : {}),
     ...(trivy.ignoreFile !== undefined ? { ignoreFile: trivy.ignoreFile } : {}),
+    ...(trivy.dbRepositoryUsername && trivy.dbRepositoryPassword
+      ? { dbRepositoryUsername: trivy.dbRepositoryUsername, dbRepositoryPassword: trivy.dbRepositoryPassword }
+      : {}),
   };
 }
 
@@ -214,6 +217,8 @@ export function operatorSettings(config: OperatorConfig, scannerVersion: string)
         }
       : {}),
     compressLogs: sj.compressLogs,
+    hasDbRepositoryCredentials:
+      trivy.dbRepositoryUsername !== undefined && trivy.dbRepositoryPassword !== undefined,
     ...(config.trivy.ignoreFileName !== undefined ? { ignoreFileName: config.trivy.ignoreFileName } : {}),
   };
   return { workload, scanJob, scanJobConfig };

@@ -44,6 +44,11 @@ export interface ScanJobConfig {
   hasServerToken: boolean;
   /** The Secret `trivy-operator-trivy-config` has `trivy.serverCustomHeaders`. */
   hasCustomHeaders: boolean;
+  /**
+   * The Secret `trivy-operator-trivy-config` has `trivy.dbRepositoryUsername` and `trivy.dbRepositoryPassword`:
+   * the Standalone DB download logs in to the DB registry with them.
+   */
+  hasDbRepositoryCredentials?: boolean;
   /** trivy.serverInsecure. */
   serverInsecure: boolean;
   /** trivy.dbRepository (comma-separated fallbacks allowed); used by the Standalone DB download. */
@@ -100,6 +105,8 @@ export interface TrivyConfigSnapshot {
   env: Readonly<Record<string, string>>;
   serverToken?: RevealableSecret;
   serverCustomHeaders?: RevealableSecret;
+  dbRepositoryUsername?: RevealableSecret;
+  dbRepositoryPassword?: RevealableSecret;
   /** The text of `trivy.ignoreFile`, when ScanJobConfig.ignoreFileName is set. */
   ignoreFile?: string;
 }

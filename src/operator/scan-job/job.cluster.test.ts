@@ -37,6 +37,7 @@ describe('scan Job on the local cluster (Standalone, restricted Pod Security)', 
   let registry: LocalRegistry;
   let locked: LocalRegistry;
   let dbRepository: string;
+  let lockedDbRepository: string;
   let open: PushedImage;
   let privateImage: PushedImage;
   let config: ScanJobConfig;
@@ -49,6 +50,9 @@ describe('scan Job on the local cluster (Standalone, restricted Pod Security)', 
     locked = await startTestRegistry({ htpasswdFile: htpasswdFile(scratch.dir, 'scanner', 's3cret') });
     locked.useBasicAuth('scanner', 's3cret');
     dbRepository = await pushScanDb(registry, work);
+    const lockedWork = join(scratch.dir, 'locked-db');
+    mkdirSync(lockedWork, { recursive: true });
+    lockedDbRepository = await pushScanDb(locked, lockedWork);
     open = await pushImage(registry, 'vigil/debian', 'bookworm', [base.layer]);
     privateImage = await pushImage(locked, 'private/debian', 'bookworm', [base.layer]);
     cluster = await startLocalCluster({ parentDir: clusterParent });
@@ -345,6 +349,48 @@ describe('scan Job on the local cluster (Standalone, restricted Pod Security)', 
         'application/merge-patch+json',
       );
     }
+  });
+
+  test('Standalone with the DB behind basic auth: the download logs in with trivy.dbRepositoryUsername/Password', async () => {
+    const secretPath = `/api/v1/namespaces/${NS}/secrets`;
+    const login = { 'trivy.dbRepositoryUsername': 'scanner', 'trivy.dbRepositoryPassword': 's3cret' };
+    await client
+      .create(secretPath, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'trivy-operator-trivy-config' },
+        stringData: login,
+      })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof KubeApiError && error.isConflict)) throw error;
+        await client.patch(
+          `${secretPath}/trivy-operator-trivy-config`,
+          { stringData: login },
+          'application/merge-patch+json',
+        );
+      });
+    const run = async (name: string, hasDbRepositoryCredentials: boolean) => {
+      const { job } = buildScanJob({
+        owner: { kind: 'Pod', name, namespace: WORKLOAD_NS, uid: `${name}-uid` },
+        specHash: 'spec-db-login',
+        targets: [{ container: 'app', image: open.reference }],
+        config: { ...config, dbRepository: lockedDbRepository, hasDbRepositoryCredentials },
+      });
+      await client.create(`/apis/batch/v1/namespaces/${NS}/jobs`, job);
+      return finished(job.metadata.name);
+    };
+    const anonymous = await run('db-anonymous', false);
+    assert.equal(jobOutcome(anonymous.job), 'failed');
+    assert.match(failureReason(anonymous.job, anonymous.pod), /401|unauthori[sz]ed|credentials/i);
+    const withLogin = await run('db-login', true);
+    assert.equal(jobOutcome(withLogin.job), 'succeeded', failureReason(withLogin.job, withLogin.pod));
+    const log = await client.text(`/api/v1/namespaces/${NS}/pods/${withLogin.pod.metadata.name}/log`, {
+      query: { container: 'app' },
+    });
+    assert.deepEqual(
+      (decodeScanOutput(log).Results?.[0]?.Vulnerabilities ?? []).map((v) => v.VulnerabilityID),
+      ['CVE-2023-45853'],
+    );
   });
 
   test("an image the registry does not have: the Job fails and the reason is vigil's message", async () => {

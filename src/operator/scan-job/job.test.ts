@@ -396,6 +396,37 @@ describe('buildScanJob', () => {
     assert.equal(job.spec.template.spec.containers[0]?.resources, undefined);
   });
 
+  test('trivy.dbRepositoryUsername/Password: the Standalone DB download logs in with them from the Secret', () => {
+    const login = buildScanJob({
+      owner,
+      specHash: 'h',
+      targets,
+      config: { ...config, mode: 'Standalone', hasDbRepositoryCredentials: true },
+    }).job.spec.template.spec;
+    const secretRef = (name: string, key: string): EnvVar => ({
+      name,
+      valueFrom: { secretKeyRef: { name: 'trivy-operator-trivy-config', key, optional: true } },
+    });
+    assert.deepEqual(
+      login.initContainers?.[0]?.env?.filter((e) => e.name.startsWith('TRIVY_')),
+      [
+        secretRef('TRIVY_USERNAME', 'trivy.dbRepositoryUsername'),
+        secretRef('TRIVY_PASSWORD', 'trivy.dbRepositoryPassword'),
+      ],
+    );
+    assert.ok(
+      login.containers.every((c) => !c.env?.some((e) => e.name === 'TRIVY_PASSWORD')),
+      'the scan containers do not get the DB login (they read the downloaded DB)',
+    );
+    const anonymous = buildScanJob({
+      owner,
+      specHash: 'h',
+      targets,
+      config: { ...config, mode: 'Standalone' },
+    }).job.spec.template.spec;
+    assert.ok(!anonymous.initContainers?.[0]?.env?.some((e) => e.name === 'TRIVY_USERNAME'));
+  });
+
   test('trivy.ignoreFile: mounted read-only from the ConfigMap into every scan container, TRIVY_IGNOREFILE names it', () => {
     const standalone: ScanJobConfig = { ...config, mode: 'Standalone', ignoreFileName: '.trivyignore.yaml' };
     const { job } = buildScanJob({ owner, specHash: 'h', targets, config: standalone });
@@ -767,6 +798,43 @@ describe('buildScanJob', () => {
           container.env?.some((e) => e.name === 'TRIVY_IGNOREFILE' && e.value === '/etc/trivy/.trivyignore'),
         );
       assert.ok(!JSON.stringify(job).includes('trivy-operator-trivy-config'));
+    });
+
+    test("on, Standalone with a DB registry login: the credentials travel in the Job's Secret", () => {
+      const { job, secret } = buildScanJob({
+        owner,
+        specHash: 'h',
+        targets,
+        config: {
+          ...config,
+          mode: 'Standalone',
+          hasDbRepositoryCredentials: true,
+          scanJobsInSameNamespace: true,
+          trivyConfigSnapshot: {
+            ...snapshot,
+            dbRepositoryUsername: { reveal: () => 'db-user' },
+            dbRepositoryPassword: { reveal: () => 'db-pass' },
+          },
+        },
+        workloadPodSpec,
+      });
+      assert.deepEqual(secret?.data, {
+        'trivy.dbRepositoryUsername': Buffer.from('db-user').toString('base64'),
+        'trivy.dbRepositoryPassword': Buffer.from('db-pass').toString('base64'),
+      });
+      assert.deepEqual(
+        job.spec.template.spec.initContainers?.[0]?.env?.filter((e) => e.name.startsWith('TRIVY_')),
+        ['TRIVY_USERNAME', 'TRIVY_PASSWORD'].map((name, i) => ({
+          name,
+          valueFrom: {
+            secretKeyRef: {
+              name: `${JOB_NAME}-regcred`,
+              key: i === 0 ? 'trivy.dbRepositoryUsername' : 'trivy.dbRepositoryPassword',
+            },
+          },
+        })),
+      );
+      assert.ok(!JSON.stringify(job).includes('db-pass'));
     });
 
     test('on, a workload in the operator namespace still runs as the workload', () => {

@@ -209,6 +209,13 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     if (config.hasCustomHeaders && snapshot.serverCustomHeaders)
       trivySecretData['trivy.serverCustomHeaders'] = b64(snapshot.serverCustomHeaders.reveal());
   }
+  if (snapshot && config.mode === 'Standalone' && config.hasDbRepositoryCredentials) {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    if (snapshot.dbRepositoryUsername && snapshot.dbRepositoryPassword) {
+      trivySecretData['trivy.dbRepositoryUsername'] = b64(snapshot.dbRepositoryUsername.reveal());
+      trivySecretData['trivy.dbRepositoryPassword'] = b64(snapshot.dbRepositoryPassword.reveal());
+    }
+  }
   // The ConfigMap is in the operator namespace only: a Job elsewhere carries the ignore file in its own Secret.
   const ignoreFileInSecret = snapshot !== undefined && config.ignoreFileName !== undefined;
   if (ignoreFileInSecret)
@@ -469,7 +476,18 @@ function dbDownloadContainer(config: ScanJobConfig, taken: string[], refs: Trivy
       ...(config.dbRepositoryInsecure ? ['--insecure'] : []),
       '--quiet',
     ],
-    env: [{ name: 'HOME', value: '/tmp' }, ...proxyEnv(refs)],
+    env: [
+      { name: 'HOME', value: '/tmp' },
+      ...proxyEnv(refs),
+      // trivy.dbRepositoryUsername/Password: `vigil db download` reads TRIVY_USERNAME/TRIVY_PASSWORD (Trivy
+      // Operator runs `trivy registry login` in an extra init container for the same effect).
+      ...(config.hasDbRepositoryCredentials
+        ? [
+            refs.secret('TRIVY_USERNAME', 'trivy.dbRepositoryUsername'),
+            refs.secret('TRIVY_PASSWORD', 'trivy.dbRepositoryPassword'),
+          ].filter((e): e is EnvVar => e !== undefined)
+        : []),
+    ],
     ...(config.resources ? { resources: structuredClone(config.resources) } : {}),
     securityContext: containerSecurityContext(config.containerSecurityContext),
     terminationMessagePolicy: 'FallbackToLogsOnError',
