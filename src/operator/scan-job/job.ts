@@ -200,26 +200,9 @@ export function buildScanJob(input: ScanJobInput): ScanJobObjects {
     config.scanJobsInSameNamespace === true && owner.namespace !== ''
       ? config.trivyConfigSnapshot
       : undefined;
-  // The server token / custom headers a Job outside the operator namespace carries in its own Secret.
-  const trivySecretData: Record<string, string> = {};
-  if (snapshot && config.mode === 'ClientServer') {
-    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-    if (config.hasServerToken && snapshot.serverToken)
-      trivySecretData['trivy.serverToken'] = b64(snapshot.serverToken.reveal());
-    if (config.hasCustomHeaders && snapshot.serverCustomHeaders)
-      trivySecretData['trivy.serverCustomHeaders'] = b64(snapshot.serverCustomHeaders.reveal());
-  }
-  if (snapshot && config.mode === 'Standalone' && config.hasDbRepositoryCredentials) {
-    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-    if (snapshot.dbRepositoryUsername && snapshot.dbRepositoryPassword) {
-      trivySecretData['trivy.dbRepositoryUsername'] = b64(snapshot.dbRepositoryUsername.reveal());
-      trivySecretData['trivy.dbRepositoryPassword'] = b64(snapshot.dbRepositoryPassword.reveal());
-    }
-  }
+  const trivySecretData = snapshot ? ownSecretData(config, snapshot) : {};
   // The ConfigMap is in the operator namespace only: a Job elsewhere carries the ignore file in its own Secret.
-  const ignoreFileInSecret = snapshot !== undefined && config.ignoreFileName !== undefined;
-  if (ignoreFileInSecret)
-    trivySecretData['trivy.ignoreFile'] = Buffer.from(snapshot.ignoreFile ?? '', 'utf8').toString('base64');
+  const ignoreFileInSecret = 'trivy.ignoreFile' in trivySecretData;
   const refs = trivyConfigRefs(
     snapshot,
     secretName,
@@ -532,6 +515,33 @@ function proxyEnv(refs: TrivyConfigRefs): EnvVar[] {
     refs.configMap('HTTPS_PROXY', 'trivy.httpsProxy'),
     refs.configMap('NO_PROXY', 'trivy.noProxy'),
   ].filter((e): e is EnvVar => e !== undefined);
+}
+
+/**
+ * What a Job outside the operator namespace (scanJobsInSameNamespace) carries in its own Secret, because the
+ * `trivy-operator-trivy-config` ConfigMap and Secret are not there: the server token and custom headers
+ * (ClientServer), the DB registry login (Standalone) and the ignore file. Values base64-encoded.
+ */
+function ownSecretData(config: ScanJobConfig, snapshot: TrivyConfigSnapshot): Record<string, string> {
+  const data: Record<string, string> = {};
+  const put = (key: string, value: string | undefined) => {
+    if (value !== undefined) data[key] = Buffer.from(value, 'utf8').toString('base64');
+  };
+  if (config.mode === 'ClientServer') {
+    if (config.hasServerToken) put('trivy.serverToken', snapshot.serverToken?.reveal());
+    if (config.hasCustomHeaders) put('trivy.serverCustomHeaders', snapshot.serverCustomHeaders?.reveal());
+  }
+  if (
+    config.mode === 'Standalone' &&
+    config.hasDbRepositoryCredentials &&
+    snapshot.dbRepositoryUsername &&
+    snapshot.dbRepositoryPassword
+  ) {
+    put('trivy.dbRepositoryUsername', snapshot.dbRepositoryUsername.reveal());
+    put('trivy.dbRepositoryPassword', snapshot.dbRepositoryPassword.reveal());
+  }
+  if (config.ignoreFileName !== undefined) put('trivy.ignoreFile', snapshot.ignoreFile ?? '');
+  return data;
 }
 
 /** Where a scan container's Trivy settings come from; undefined = the variable is not set. */
