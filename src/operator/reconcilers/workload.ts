@@ -424,6 +424,25 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     });
   }
 
+  /** The workload's report for one container, from the cache. */
+  function containerReport(owner: WorkloadRef, container: string): VulnerabilityReport | undefined {
+    return caches.reports
+      .byIndex(REPORT_OWNER_INDEX, `${owner.kind}/${owner.namespace}/${owner.name}`)
+      .find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === container);
+  }
+
+  /** The owner as a report records it (ownerReference and labels). */
+  function reportOwner(owner: WorkloadRef) {
+    return {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      name: owner.name,
+      namespace: owner.namespace,
+      uid: owner.uid,
+      labels: owner.object.metadata?.labels ?? {},
+    };
+  }
+
   // Source reports read whole for reuse, by namespace/name@resourceVersion: a burst of workloads sharing one
   // image (a rollout, a DaemonSet, a scheduled round) reads its source once instead of once per workload. A
   // new resourceVersion misses, so nothing stale is reused; the few entries bound the memory (a report is
@@ -473,19 +492,10 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
       });
       return false;
     }
-    const own = caches.reports
-      .byIndex(REPORT_OWNER_INDEX, `${owner.kind}/${owner.namespace}/${owner.name}`)
-      .find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === target.container);
+    const own = containerReport(owner, target.container);
     const fromStatus = statusOf(from);
     const desired = buildVulnerabilityReport({
-      owner: {
-        apiVersion: owner.apiVersion,
-        kind: owner.kind,
-        name: owner.name,
-        namespace: owner.namespace,
-        uid: owner.uid,
-        labels: owner.object.metadata?.labels ?? {},
-      },
+      owner: reportOwner(owner),
       container: target.container,
       specHash: hash,
       image: target.image,
@@ -620,18 +630,9 @@ export function createWorkloadReconciler(options: WorkloadReconcilerOptions) {
     const now = clock.now();
     const lastScanTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const target of targets) {
-      const previous = caches.reports
-        .byIndex(REPORT_OWNER_INDEX, `${owner.kind}/${owner.namespace}/${owner.name}`)
-        .find((r) => r.metadata.labels?.[REPORT_LABELS.containerName] === target.container);
+      const previous = containerReport(owner, target.container);
       const desired = buildVulnerabilityReport({
-        owner: {
-          apiVersion: owner.apiVersion,
-          kind: owner.kind,
-          name: owner.name,
-          namespace: owner.namespace,
-          uid: owner.uid,
-          labels: owner.object.metadata?.labels ?? {},
-        },
+        owner: reportOwner(owner),
         container: target.container,
         specHash: hash,
         image: target.image,
